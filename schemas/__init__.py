@@ -1,0 +1,59 @@
+"""The pydantic models every model reply and every output of newsbrief must satisfy.
+
+Model replies (validated, re-asked when invalid):
+    Extraction     -- one article's summary and claims (``extract`` stage)
+    Draft          -- the composer's sentences, each naming merged claims (``compose`` stage)
+
+Data passed between stages and returned to users:
+    Article, Sentence          -- ingested input with sentence ids and character offsets
+    ArticleClaims              -- a validated Extraction bound to its article
+    MergedClaim, Support       -- claims grouped across articles
+    Briefing and its parts     -- the final, cited output
+"""
+
+from schemas.article import Article, Sentence
+from schemas.briefing import (
+    Briefing,
+    BriefSentence,
+    Citation,
+    DroppedSentence,
+    RepairedSentence,
+    Section,
+    Skipped,
+    Source,
+    Usage,
+)
+from schemas.compose import Draft, DraftSection, DraftSentence
+from schemas.extraction import (
+    ArticleClaims,
+    ClaimKind,
+    ExtractedClaim,
+    Extraction,
+    RejectedClaim,
+)
+from schemas.merged import ClaimStatus, MergedClaim, Support
+
+__all__ = [
+    "Article",
+    "ArticleClaims",
+    "BriefSentence",
+    "Briefing",
+    "Citation",
+    "ClaimKind",
+    "ClaimStatus",
+    "Draft",
+    "DraftSection",
+    "DraftSentence",
+    "DroppedSentence",
+    "ExtractedClaim",
+    "Extraction",
+    "MergedClaim",
+    "RejectedClaim",
+    "RepairedSentence",
+    "Section",
+    "Sentence",
+    "Skipped",
+    "Source",
+    "Support",
+    "Usage",
+]

@@ -1,0 +1,159 @@
+"""The briefing returned to users: every sentence traceable to source sentences."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.article import Article
+from schemas.extraction import RejectedClaim
+from schemas.merged import ClaimStatus, MergedClaim
+
+
+class Citation(BaseModel):
+    """A pointer from a briefing sentence to the source sentences that back it."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    source: int = Field(ge=1)
+    """The source's number in ``Briefing.sources`` (shown as ``[n]``)."""
+    article_id: str
+    """The cited article."""
+    sentence_ids: list[int] = Field(min_length=1)
+    """The cited sentences of that article."""
+
+
+class BriefSentence(BaseModel):
+    """One sentence of the briefing with its resolved citations."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    text: str
+    """The sentence as written by the composer."""
+    claim_ids: list[str] = Field(min_length=1)
+    """The merged claims it states."""
+    citations: list[Citation] = Field(min_length=1)
+    """Where those claims come from, one entry per source."""
+    status: ClaimStatus
+    """corroborated when any of its claims has two or more sources, else single-source."""
+
+
+class Section(BaseModel):
+    """A headed part of the briefing."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    heading: str
+    """The section heading."""
+    sentences: list[BriefSentence]
+    """Its sentences, in reading order."""
+    from_claims: bool = False
+    """True when code filled this section with claims in their own wording, because the
+    composer's draft was too thin after its checks."""
+
+
+class Source(BaseModel):
+    """A numbered source of the briefing."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    number: int = Field(ge=1)
+    """The number citations use."""
+    article_id: str
+    """The article behind it."""
+    name: str
+    """The outlet or file name."""
+    title: str | None = None
+    """The article's headline, if known."""
+    origin: str
+    """Where the article was read from."""
+
+
+class Skipped(BaseModel):
+    """An input, article or step that did not make it into the briefing."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    stage: str
+    """Where it failed: ingest, extract or compose."""
+    subject: str
+    """What failed: a path, an article id or a sentence."""
+    reason: str
+    """The last error, in one line."""
+
+
+class DroppedSentence(BaseModel):
+    """A composed sentence that failed validation and was left out."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    text: str
+    """The sentence the composer wrote."""
+    reason: str
+    """Why it was dropped."""
+
+
+class RepairedSentence(BaseModel):
+    """A composed sentence whose wording its claims did not back, replaced by theirs."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    text: str
+    """The sentence the composer wrote."""
+    reason: str
+    """What the check found."""
+    replacement: str
+    """The claims' own wording, shown instead."""
+
+
+class Usage(BaseModel):
+    """What a run cost."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    calls: int = 0
+    """Model calls made (cache misses), re-asks and retries included."""
+    cache_hits: int = 0
+    """Replies served from the cache, costing no tokens."""
+    prompt_tokens: int = 0
+    """Prompt tokens of the calls made."""
+    completion_tokens: int = 0
+    """Completion tokens of the calls made."""
+    cost_usd: float | None = None
+    """Cost where the provider's price is known, else None."""
+
+
+class Briefing(BaseModel):
+    """One consolidated, cited briefing of several articles."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    title: str
+    """The headline."""
+    lede: list[BriefSentence]
+    """The opening sentences."""
+    sections: list[Section]
+    """The body."""
+    sources: list[Source]
+    """Numbered sources; citations refer to these numbers."""
+    claims: list[MergedClaim]
+    """The merged claims the sentences state."""
+    articles: list[Article]
+    """The ingested articles, with sentence ids and character offsets."""
+    skipped: list[Skipped] = []
+    """Inputs, articles and steps that were left out, and why."""
+    dropped: list[DroppedSentence] = []
+    """Composed sentences that failed validation and were left out."""
+    repaired: list[RepairedSentence] = []
+    """Composed sentences whose wording was replaced by their claims' wording."""
+    rejected_claims: list[RejectedClaim] = []
+    """Extracted claims that their evidence sentences did not state."""
+    model: str
+    """The model that wrote it."""
+    generated_at: datetime
+    """When it was produced (UTC)."""
+    usage: Usage
+    """Calls, cache hits and tokens of the run."""
+
+    def all_sentences(self) -> list[BriefSentence]:
+        """Every sentence, lede first."""
+        return [*self.lede, *(s for sec in self.sections for s in sec.sentences)]

@@ -1,0 +1,51 @@
+"""newsbrief: several news articles about one story in, one cited briefing out.
+
+    >>> from service import brief
+    >>> briefing = brief(["../shared/seeds/"])          # doctest: +SKIP
+    >>> print(render(briefing))                         # doctest: +SKIP
+
+``brief`` is synchronous; ``abrief`` is the same coroutine for async callers. Both
+return a :class:`schemas.Briefing`. Importing this package never imports litellm.
+"""
+
+from schemas import Article, Briefing, BriefSentence, Citation, MergedClaim, Source
+from service._exceptions import (
+    BriefError,
+    BriefingError,
+    CassetteMissError,
+    InputError,
+    LocalModelError,
+    LocalModelMissingError,
+    ModelError,
+    NoUsableInputError,
+    ReplyInvalidError,
+    TransportError,
+    WeightsMismatchError,
+)
+from service.pipeline import abrief, brief
+from service.render import render
+from service.settings import Settings
+
+__all__ = [
+    "Article",
+    "BriefError",
+    "BriefSentence",
+    "Briefing",
+    "BriefingError",
+    "CassetteMissError",
+    "Citation",
+    "InputError",
+    "LocalModelError",
+    "LocalModelMissingError",
+    "MergedClaim",
+    "ModelError",
+    "NoUsableInputError",
+    "ReplyInvalidError",
+    "Settings",
+    "Source",
+    "TransportError",
+    "WeightsMismatchError",
+    "abrief",
+    "brief",
+    "render",
+]

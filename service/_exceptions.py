@@ -1,0 +1,65 @@
+"""newsbrief's exceptions: one tree with a single root.
+
+    BriefError
+    ├── InputError             an input could not be read or holds no article
+    │   └── NoUsableInputError nothing usable was left to brief
+    ├── ModelError             a model call could not produce a usable reply
+    │   ├── TransportError     the provider kept failing (after transport retries)
+    │   ├── ReplyInvalidError  replies stayed invalid (after bounded re-asks)
+    │   └── CassetteMissError  a test asked for a reply no cassette holds (never retried)
+    ├── LocalModelError        the embedded model cannot run
+    │   ├── LocalModelMissingError  the ``local`` extra is not installed
+    │   └── WeightsMismatchError    the assembled weights fail their sha256 check
+    └── BriefingError          no briefing could be composed from the claims
+
+Each error's message is one line, fit to show a user as it is.
+"""
+
+
+class BriefError(Exception):
+    """Root of every error newsbrief raises on purpose."""
+
+
+class InputError(BriefError):
+    """An input could not be read, or holds no article text."""
+
+
+class NoUsableInputError(InputError):
+    """No usable article was left to brief."""
+
+
+class ModelError(BriefError):
+    """A model call could not produce a usable reply."""
+
+
+class TransportError(ModelError):
+    """The provider kept failing after the transport retries."""
+
+
+class ReplyInvalidError(ModelError):
+    """The model's replies stayed invalid after the bounded re-asks."""
+
+    def __init__(self, message: str, last_reply: str | None = None) -> None:
+        super().__init__(message)
+        self.last_reply = last_reply
+        """The last invalid reply, for callers that can salvage part of it."""
+
+
+class CassetteMissError(ModelError):
+    """A recorded-traffic test asked for a reply its cassette does not hold."""
+
+
+class LocalModelError(BriefError):
+    """The embedded local model cannot run."""
+
+
+class LocalModelMissingError(LocalModelError):
+    """The ``newsbrief[local]`` extra is not installed."""
+
+
+class WeightsMismatchError(LocalModelError):
+    """The assembled model weights do not have the pinned sha256."""
+
+
+class BriefingError(BriefError):
+    """No briefing could be composed."""

@@ -1,0 +1,216 @@
+"""The ``brief`` command: a thin layer over :func:`service.brief`."""
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from service._exceptions import (
+    BriefError,
+    BriefingError,
+    InputError,
+    LocalModelError,
+    ModelError,
+    NoUsableInputError,
+)
+from service.pipeline import brief
+from service.render import FORMATS, render
+from service.settings import Settings
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_USAGE = 2
+EXIT_NO_INPUT = 3
+EXIT_MODEL = 4
+EXIT_LOCAL_MODEL = 5
+EXIT_INTERRUPTED = 130
+
+EPILOG = """\b
+Examples:
+  brief ../shared/seeds/                      brief a folder with the embedded model
+  brief a.txt b.md -f json -o briefing.json   write the full JSON briefing
+  cat article.txt | brief - other.txt         read one article from stdin
+  brief --model openai/gpt-4o-mini news/      any litellm model (key from OPENAI_API_KEY)
+  brief --model hosted_vllm/qwen --api-base http://127.0.0.1:8000/v1 news/
+
+\b
+Every option can also be set as an environment variable BRIEF_<NAME>
+(BRIEF_MODEL, BRIEF_API_BASE, BRIEF_CACHE_DIR, BRIEF_CONCURRENCY, ...).
+
+\b
+Exit codes:
+  0    briefing written
+  1    briefing written, but some inputs or articles were skipped (listed on stderr)
+  2    bad command line
+  3    no usable article in the inputs
+  4    the model failed: no briefing could be produced
+  5    the embedded model is not installed or its weights fail their check
+  130  interrupted
+"""
+
+
+class BarProgress:
+    """Progress on stderr, one click progress bar per stage."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def stage(self, name: str, total: int) -> None:
+        self.close()
+        self._bar = click.progressbar(length=total, label=name, file=sys.stderr, show_pos=True)
+        self._bar.__enter__()
+
+    def advance(self) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+def _sources(pairs: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        path, sep, name = pair.partition("=")
+        if not sep or not path or not name:
+            raise click.BadParameter(f"{pair!r} is not PATH=NAME", param_hint="--source")
+        mapping[path] = name
+    return mapping
+
+
+def _settings(overrides: dict[str, Any]) -> Settings:
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**given)
+
+
+def _exit_code(error: BriefError) -> int:
+    if isinstance(error, LocalModelError):
+        return EXIT_LOCAL_MODEL
+    if isinstance(error, NoUsableInputError | InputError):
+        return EXIT_NO_INPUT
+    if isinstance(error, ModelError | BriefingError):
+        return EXIT_MODEL
+    return EXIT_MODEL
+
+
+def _summary(usage: Any, seconds: float) -> str:
+    cost = f", ${usage.cost_usd:.4f}" if usage.cost_usd else ""
+    return (
+        f"brief: {usage.calls} model calls, {usage.cache_hits} cache hits, "
+        f"{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} completion tokens"
+        f"{cost}, {seconds:.1f} s"
+    )
+
+
+@click.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option(
+    "-m", "--model", help="litellm model string, or 'embedded' (default) for the local model."
+)
+@click.option("--api-base", metavar="URL", help="Base URL of an OpenAI-compatible server.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="markdown",
+    show_default=True,
+    help="markdown for reading; json for the full briefing with every citation's sentence ids.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the briefing to FILE instead of stdout.",
+)
+@click.option(
+    "-s",
+    "--source",
+    "source_pairs",
+    multiple=True,
+    metavar="PATH=NAME",
+    help="Name the outlet of an input file (repeatable), e.g. -s a.txt=Reuters.",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the reply cache.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where replies and local weights are cached (default: the user cache dir).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    help="Model calls at once (default 1 for the embedded model, else 4).",
+)
+@click.option("-v", "--verbose", count=True, help="Log what happens on stderr (-vv for more).")
+def main(
+    paths: tuple[str, ...],
+    model: str | None,
+    api_base: str | None,
+    fmt: str,
+    output: Path | None,
+    source_pairs: tuple[str, ...],
+    no_cache: bool,
+    cache_dir: Path | None,
+    concurrency: int | None,
+    verbose: int,
+) -> None:
+    """Turn several news articles about one story into one cited briefing.
+
+    PATHS are .txt or .md files, folders of them, or - for stdin. Every sentence of
+    the briefing cites numbered sources; the JSON format traces each citation to
+    sentence ids and character offsets in the inputs.
+    """
+    if not paths:
+        raise click.UsageError("give at least one article file, folder, or - for stdin")
+    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
+    overrides = {
+        "model": model,
+        "api_base": api_base,
+        "cache_dir": cache_dir,
+        "concurrency": concurrency,
+        "use_cache": False if no_cache else None,
+    }
+    settings = _settings(overrides)
+    progress = BarProgress()
+    started = time.monotonic()
+    try:
+        briefing = brief(
+            paths, settings=settings, sources=_sources(source_pairs), progress=progress
+        )
+    except BriefError as error:
+        progress.close()
+        click.echo(f"brief: error: {error}", err=True)
+        sys.exit(_exit_code(error))
+    except KeyboardInterrupt:
+        progress.close()
+        click.echo("brief: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    progress.close()
+    text = render(briefing, fmt)
+    _write(text, output)
+    for skipped in briefing.skipped:
+        click.echo(
+            f"brief: skipped {skipped.subject} ({skipped.stage}): {skipped.reason}", err=True
+        )
+    click.echo(_summary(briefing.usage, time.monotonic() - started), err=True)
+    sys.exit(EXIT_PARTIAL if briefing.skipped else EXIT_OK)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        click.echo(text, nl=False)  # the briefing is not lost: it goes to stdout instead
+        click.echo(
+            f"brief: error: cannot write {output}: {error.strerror}; printed instead", err=True
+        )
+        sys.exit(EXIT_USAGE)

@@ -1,0 +1,272 @@
+"""Stage 4, compose: one model call writes the briefing from the merged claims.
+
+The model sees only the merged claims (never the articles) and names, for each sentence,
+the claim ids it states. The code, not the model, turns claim ids into citations, so a
+citation can only point at a source that holds the claim. A reply naming unknown claims
+is re-asked; if the last reply still does, the offending sentences are dropped and listed.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas import (
+    Article,
+    Briefing,
+    BriefSentence,
+    Citation,
+    ClaimStatus,
+    Draft,
+    DraftSection,
+    DraftSentence,
+    DroppedSentence,
+    MergedClaim,
+    RepairedSentence,
+    Section,
+    Source,
+    Usage,
+)
+from service._exceptions import BriefingError, ReplyInvalidError
+from service.gateway import Gateway, ModelRequest
+from service.prompts import load_prompt
+from service.structured import ask
+from service.verify import normal, same_sentence, ungrounded
+
+MIN_SENTENCES = 5
+"""A briefing with fewer checked sentences is topped up from the claims themselves."""
+FILL_HEADING = "Also reported"
+MAX_CLAIMS_SHOWN = 16
+"""Claims given to the composer, best-supported first: a briefing is short, and every
+claim shown costs prompt tokens and invites a small model to ramble."""
+
+
+def shown_claims(claims: Sequence[MergedClaim]) -> list[MergedClaim]:
+    """The claims the composer sees: most sources first, then taking turns between articles.
+
+    Taking turns keeps one long article's claims from crowding out the others'.
+    """
+    rank: dict[str, int] = {}
+    turn: dict[str, int] = {}
+    for claim in claims:
+        first = claim.support[0].article_id
+        turn[claim.id] = rank.get(first, 0)
+        rank[first] = turn[claim.id] + 1
+    ordered = sorted(claims, key=lambda c: (-c.sources, turn[c.id]))
+    return ordered[:MAX_CLAIMS_SHOWN]
+
+
+@cache
+def draft_schema() -> dict[str, Any]:
+    """The JSON schema the composer's reply must follow."""
+    return Draft.model_json_schema()
+
+
+def compose_request(claims: Sequence[MergedClaim], n_articles: int) -> ModelRequest:
+    """The model request that writes the briefing."""
+    prompt = load_prompt("compose")
+    ordered = shown_claims(claims)
+    messages = prompt.render(claims=ordered, n_articles=n_articles)
+    return ModelRequest(
+        messages=messages,
+        schema=draft_schema(),
+        schema_name="Draft",
+        template_version=prompt.version,
+        max_tokens=prompt.max_tokens,
+    )
+
+
+@dataclass
+class Composed:
+    """A validated draft, and the sentences that had to be dropped or repaired."""
+
+    draft: Draft
+    dropped: list[DroppedSentence]
+    repaired: list[RepairedSentence] = field(default_factory=list)
+    filled: list[DraftSentence] = field(default_factory=list)
+
+
+async def compose(
+    gateway: Gateway, claims: Sequence[MergedClaim], n_articles: int, reasks: int
+) -> Composed:
+    """A draft whose every sentence names existing claims."""
+    known = {c.id for c in claims}
+    request = compose_request(claims, n_articles)
+    try:
+        draft = await ask(
+            gateway,
+            request,
+            lambda content: Draft.model_validate_json(content, context={"claim_ids": known}),
+            reasks,
+        )
+        composed = Composed(draft, [])
+    except ReplyInvalidError as error:
+        composed = salvage(error, known)
+    return fill(review(composed, {c.id: c for c in claims}), claims)
+
+
+def salvage(error: ReplyInvalidError, known: set[str]) -> Composed:
+    """Keep the valid sentences of the last reply, dropping those naming unknown claims."""
+    try:
+        draft = Draft.model_validate_json(error.last_reply or "")
+    except ValidationError:
+        raise BriefingError(f"the composer gave no usable briefing: {error}") from error
+    dropped: list[DroppedSentence] = []
+
+    def keep(sentences: list[DraftSentence]) -> list[DraftSentence]:
+        kept = [s for s in sentences if set(s.claims) <= known]
+        reason = "names claims that do not exist"
+        dropped.extend(
+            DroppedSentence(text=s.text, reason=reason) for s in sentences if s not in kept
+        )
+        return kept
+
+    lede = keep(draft.lede)
+    sections = [
+        DraftSection(heading=s.heading, sentences=keep(s.sentences)) for s in draft.sections
+    ]
+    sections = [s for s in sections if s.sentences]
+    if not lede and not sections:
+        raise BriefingError("every sentence of the composed briefing failed validation")
+    salvaged = Draft.model_construct(title=draft.title, lede=lede, sections=sections)
+    return Composed(salvaged, dropped)
+
+
+class _Reviewer:
+    """Checks sentences in reading order: drops repeats, repairs ungrounded wording."""
+
+    def __init__(self, composed: Composed, claims: dict[str, MergedClaim]) -> None:
+        self.claims = claims
+        self.dropped = list(composed.dropped)
+        self.repaired: list[RepairedSentence] = list(composed.repaired)
+        self._texts: set[str] = set()
+        self._claim_sets: set[frozenset[str]] = set()
+
+    def sentences(self, sentences: list[DraftSentence]) -> list[DraftSentence]:
+        kept = (self._one(s) for s in sentences)
+        return [s for s in kept if s is not None]
+
+    def _one(self, sentence: DraftSentence) -> DraftSentence | None:
+        claim_set = frozenset(sentence.claims)
+        if claim_set in self._claim_sets or same_sentence(sentence.text, self._texts):
+            self.dropped.append(
+                DroppedSentence(text=sentence.text, reason="repeats an earlier sentence")
+            )
+            return None
+        self._claim_sets.add(claim_set)
+        wording = [self.claims[c].text for c in sentence.claims]
+        problem = ungrounded(sentence.text, wording)
+        if problem is None:
+            return sentence
+        replacement = " ".join(wording)
+        self.repaired.append(
+            RepairedSentence(text=sentence.text, reason=problem, replacement=replacement)
+        )
+        return DraftSentence.model_construct(claims=sentence.claims, text=replacement)
+
+
+def review(composed: Composed, claims: dict[str, MergedClaim]) -> Composed:
+    """Drop repeated sentences, repair ungrounded ones, and merge sections of one heading."""
+    reviewer = _Reviewer(composed, claims)
+    lede = reviewer.sentences(composed.draft.lede)
+    merged: dict[str, DraftSection] = {}
+    for section in composed.draft.sections:
+        key = section.heading.strip().lower()
+        kept = reviewer.sentences(section.sentences)
+        previous = merged.get(key)
+        heading = previous.heading if previous else section.heading
+        combined = [*(previous.sentences if previous else []), *kept]
+        merged[key] = DraftSection.model_construct(heading=heading, sentences=combined)
+    sections = [s for s in merged.values() if s.sentences]
+    if not lede and sections:
+        lede, sections[0].sentences = sections[0].sentences[:1], sections[0].sentences[1:]
+        sections = [s for s in sections if s.sentences]
+    draft = Draft.model_construct(title=composed.draft.title, lede=lede, sections=sections)
+    return Composed(draft, reviewer.dropped, reviewer.repaired)
+
+
+def fill(composed: Composed, claims: Sequence[MergedClaim]) -> Composed:
+    """Top up a draft left thin by its checks with the best-supported unused claims."""
+    sentences = composed.draft.all_sentences()
+    missing = MIN_SENTENCES - len(sentences)
+    used = {c for s in sentences for c in s.claims}
+    seen = {normal(s.text) for s in sentences}
+    extra = [
+        DraftSentence.model_construct(claims=[c.id], text=c.text)
+        for c in shown_claims(claims)
+        if c.id not in used and not same_sentence(c.text, seen)
+    ]
+    composed.filled = extra[: max(missing, 0)]
+    return composed
+
+
+def number_sources(articles: Sequence[Article]) -> list[Source]:
+    """One numbered source per article, in input order."""
+    return [
+        Source(number=i, article_id=a.id, name=a.source, title=a.title, origin=a.origin)
+        for i, a in enumerate(articles, 1)
+    ]
+
+
+def cite(
+    sentence: DraftSentence, claims: dict[str, MergedClaim], sources: list[Source]
+) -> BriefSentence:
+    """Resolve a draft sentence's claim ids into source citations."""
+    number_of = {s.article_id: s.number for s in sources}
+    cited: dict[str, set[int]] = {}
+    for claim_id in sentence.claims:
+        for support in claims[claim_id].support:
+            cited.setdefault(support.article_id, set()).update(support.sentence_ids)
+    citations = sorted(
+        (
+            Citation(source=number_of[a], article_id=a, sentence_ids=sorted(ids))
+            for a, ids in cited.items()
+        ),
+        key=lambda c: c.source,
+    )
+    statuses = {claims[c].status for c in sentence.claims}
+    status = ClaimStatus.CORROBORATED
+    if ClaimStatus.SINGLE_SOURCE in statuses:
+        status = ClaimStatus.SINGLE_SOURCE
+    return BriefSentence(
+        text=sentence.text, claim_ids=list(sentence.claims), citations=citations, status=status
+    )
+
+
+def build_briefing(
+    composed: Composed,
+    claims: Sequence[MergedClaim],
+    articles: Sequence[Article],
+    model: str,
+) -> Briefing:
+    """The briefing, with every sentence's citations resolved by code. Usage is filled later."""
+    by_id = {c.id: c for c in claims}
+    sources = number_sources(articles)
+    draft = composed.draft
+    filled = [
+        Section(
+            heading=FILL_HEADING,
+            sentences=[cite(s, by_id, sources) for s in composed.filled],
+            from_claims=True,
+        )
+    ]
+    return Briefing(
+        title=draft.title,
+        lede=[cite(s, by_id, sources) for s in draft.lede],
+        sections=[
+            Section(heading=sec.heading, sentences=[cite(s, by_id, sources) for s in sec.sentences])
+            for sec in draft.sections
+        ]
+        + (filled if composed.filled else []),
+        sources=sources,
+        claims=list(claims),
+        articles=list(articles),
+        dropped=composed.dropped,
+        repaired=composed.repaired,
+        model=model,
+        generated_at=datetime.now(UTC),
+        usage=Usage(),
+    )

@@ -1,0 +1,96 @@
+"""Stage 2, extract: one model call per article for a summary and claims with sentence-id evidence.
+
+The reply must validate as :class:`schemas.Extraction` with the article's own sentence
+ids; otherwise it is re-asked (bounded), and then the article is reported as failed.
+Each claim is then checked against its evidence (:mod:`service.verify`): re-anchored to
+the sentence that states it, or rejected and listed. A reply left with no grounded claim
+is re-asked like an invalid one.
+"""
+
+from functools import cache
+from typing import Any
+
+from schemas import Article, ArticleClaims, ExtractedClaim, Extraction, RejectedClaim
+from schemas.extraction import MAX_CLAIMS
+from service.gateway import Gateway, ModelRequest
+from service.prompts import load_prompt
+from service.structured import ask
+from service.verify import best_anchor, same_sentence, ungrounded
+
+
+@cache
+def extraction_schema(sentences: int) -> dict[str, Any]:
+    """The JSON schema the reply must follow, evidence ids bounded by the article's length.
+
+    A server that enforces schemas as grammars (llama.cpp) then cannot emit an id the
+    article does not have; other servers are still held to it by validation.
+    """
+    schema = Extraction.model_json_schema()
+    schema["$defs"]["ExtractedClaim"]["properties"]["evidence"]["items"]["maximum"] = sentences
+    return schema
+
+
+def extraction_request(article: Article) -> ModelRequest:
+    """The model request for one article."""
+    prompt = load_prompt("extract")
+    messages = prompt.render(sentences=article.sentences, max_claims=MAX_CLAIMS)
+    return ModelRequest(
+        messages=messages,
+        schema=extraction_schema(len(article.sentences)),
+        schema_name="Extraction",
+        template_version=prompt.version,
+        max_tokens=prompt.max_tokens,
+    )
+
+
+def parse_extraction(content: str, article: Article) -> ArticleClaims:
+    """Validate a reply against the schema and the article's sentence ids, then ground it."""
+    extraction = Extraction.model_validate_json(
+        content, context={"sentence_ids": article.sentence_ids}
+    )
+    return ground(extraction, article)
+
+
+def _anchored(claim: ExtractedClaim, article: Article) -> ExtractedClaim | None:
+    stated_by = [article.sentence(i).text for i in claim.evidence]
+    if ungrounded(claim.text, stated_by) is None:
+        return claim
+    anchor = best_anchor(claim.text, [(s.id, s.text) for s in article.sentences])
+    return None if anchor is None else claim.model_copy(update={"evidence": [anchor]})
+
+
+def _reject(article: Article, claim: ExtractedClaim, reason: str) -> RejectedClaim:
+    return RejectedClaim(article_id=article.id, text=claim.text, reason=reason)
+
+
+def ground(extraction: Extraction, article: Article) -> ArticleClaims:
+    """Keep the claims their evidence states; raise ValueError when none is left."""
+    kept: list[ExtractedClaim] = []
+    rejected: list[RejectedClaim] = []
+    seen: set[str] = set()
+    moved = 0
+    for claim in extraction.claims:
+        anchored = _anchored(claim, article)
+        if anchored is None:
+            rejected.append(_reject(article, claim, "not stated by the article's sentences"))
+        elif same_sentence(claim.text, seen):
+            rejected.append(_reject(article, claim, "repeats an earlier claim"))
+        else:
+            kept.append(anchored)
+            moved += anchored.evidence != claim.evidence
+    if not kept:
+        raise ValueError("no claim is stated by the sentences it cites; cite the right ids")
+    grounded = extraction.model_copy(update={"claims": kept})
+    return ArticleClaims(
+        article_id=article.id, extraction=grounded, rejected=rejected, reanchored=moved
+    )
+
+
+async def extract(gateway: Gateway, article: Article, reasks: int) -> ArticleClaims:
+    """The article's grounded claims (raises a ModelError when it cannot get them)."""
+    return await ask(
+        gateway,
+        extraction_request(article),
+        lambda content: parse_extraction(content, article),
+        reasks,
+    )

@@ -1,0 +1,257 @@
+"""The model gateway: the one seam between newsbrief and any model; only it imports litellm.
+
+Layers, each bounded and in one place:
+
+1. cache: a call whose key is in the reply cache returns at once, costs no tokens, and
+   never imports litellm (importing it takes seconds);
+2. transport retry (here): rate limits, timeouts, dropped connections and 5xx are retried
+   ``Settings.transport_retries`` times with jittered exponential back-off; litellm's and
+   the provider SDK's own retries are switched off (``num_retries=0``) so that only this
+   layer retries. Authentication and bad-request errors, and a test's cassette miss, are
+   never retried;
+3. re-ask on an invalid reply lives in :mod:`service.structured`, above this one.
+
+litellm is told to use its bundled price map, so it never reaches the network at import.
+"""
+
+import importlib
+import os
+import time
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Protocol
+
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from schemas import Usage
+from service._exceptions import BriefError, CassetteMissError, ModelError, TransportError
+from service.cache import ResponseCache, cache_key
+from service.settings import Settings
+
+Message = dict[str, str]
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """One structured-output call."""
+
+    messages: list[Message]
+    schema: dict[str, Any]
+    schema_name: str
+    template_version: str
+    max_tokens: int
+    temperature: float = 0.0
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A model's answer to one request."""
+
+    content: str
+    finish_reason: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    cached: bool
+
+
+class Endpoint(Protocol):
+    """Where calls go: a hosted model, a server, or the embedded model."""
+
+    @property
+    def identity(self) -> str:
+        """What the cache key names: changes whenever the answers could."""
+
+    @property
+    def json_object_schema(self) -> bool:
+        """True where the server takes ``{"type": "json_object", "schema": ...}``."""
+
+    async def connect(self) -> tuple[str, str | None]:
+        """Make the model ready; return the litellm model string and api_base."""
+
+    async def close(self) -> None:
+        """Release what ``connect`` started."""
+
+
+@dataclass
+class LiteLLMEndpoint:
+    """Any litellm model string, with an optional api_base."""
+
+    model: str
+    api_base: str | None = None
+
+    @property
+    def identity(self) -> str:
+        return f"{self.model}@{self.api_base or ''}"
+
+    @property
+    def json_object_schema(self) -> bool:
+        return False
+
+    async def connect(self) -> tuple[str, str | None]:
+        return self.model, self.api_base
+
+    async def close(self) -> None:
+        return None
+
+
+@dataclass
+class UsageMeter:
+    """Adds up calls, cache hits, tokens and cost of a run."""
+
+    usage: Usage = field(default_factory=Usage)
+    started: float = field(default_factory=time.monotonic)
+
+    def hit(self) -> None:
+        self.usage.cache_hits += 1
+
+    def call(self, reply: Reply, cost: float | None) -> None:
+        self.usage.calls += 1
+        self.usage.prompt_tokens += reply.prompt_tokens
+        self.usage.completion_tokens += reply.completion_tokens
+        if cost is not None:
+            self.usage.cost_usd = (self.usage.cost_usd or 0.0) + cost
+
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+
+def _litellm() -> ModuleType:
+    """Import litellm on first use, offline (bundled price map, no telemetry)."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("DISABLE_AIOHTTP_TRANSPORT", "True")
+    litellm = importlib.import_module("litellm")
+    # Module attributes are litellm's documented switches; setattr keeps mypy honest.
+    setattr(litellm, "telemetry", False)  # noqa: B010
+    setattr(litellm, "suppress_debug_info", True)  # noqa: B010
+    return litellm
+
+
+_TRANSIENT = (
+    "RateLimitError",
+    "Timeout",
+    "APIConnectionError",
+    "InternalServerError",
+    "ServiceUnavailableError",
+    "BadGatewayError",
+)
+
+
+def _is_cassette_miss(error: BaseException) -> bool:
+    return "CannotOverwriteExistingCassetteException" in f"{type(error).__name__} {error}"
+
+
+def _is_transient(error: BaseException) -> bool:
+    if _is_cassette_miss(error):
+        return False
+    return type(error).__name__ in _TRANSIENT
+
+
+class Gateway:
+    """Sends requests to one endpoint, through the cache and the transport retry."""
+
+    def __init__(self, endpoint: Endpoint, settings: Settings, cache: ResponseCache | None) -> None:
+        self.endpoint = endpoint
+        self.settings = settings
+        self.cache = cache
+        self.meter = UsageMeter()
+
+    def _key(self, request: ModelRequest) -> str:
+        params = {"max_tokens": request.max_tokens, "temperature": request.temperature}
+        return cache_key(
+            self.endpoint.identity,
+            request.messages,
+            request.schema,
+            request.template_version,
+            params,
+        )
+
+    async def complete(self, request: ModelRequest) -> Reply:
+        """The reply to ``request``, from the cache or the model."""
+        key = self._key(request)
+        stored = self.cache.get(key) if self.cache else None
+        if stored is not None:
+            self.meter.hit()
+            return Reply(**{**stored, "cached": True})
+        reply, cost = await self._call_with_retry(request)
+        self.meter.call(reply, cost)
+        if self.cache is not None and reply.finish_reason != "length":
+            self.cache.put(key, _stored(reply))
+        return reply
+
+    async def _call_with_retry(self, request: ModelRequest) -> tuple[Reply, float | None]:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.transport_retries + 1),
+            wait=wait_random_exponential(multiplier=0.5, max=20),
+            retry=retry_if_exception(_is_transient),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._call(request)
+        except BriefError:
+            raise  # our own errors (a local model that cannot start) pass through as they are
+        except Exception as error:
+            raise _model_error(error) from error
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    async def _call(self, request: ModelRequest) -> tuple[Reply, float | None]:
+        model, api_base = await self.endpoint.connect()
+        litellm = _litellm()
+        response = await litellm.acompletion(
+            model=model,
+            api_base=api_base,
+            messages=request.messages,
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            response_format=self._response_format(request),
+            num_retries=0,
+            timeout=self.settings.timeout,
+        )
+        return _reply(response), _cost(litellm, response)
+
+    def _response_format(self, request: ModelRequest) -> dict[str, Any]:
+        if self.endpoint.json_object_schema:
+            return {"type": "json_object", "schema": request.schema}
+        schema = {"name": request.schema_name, "schema": request.schema, "strict": False}
+        return {"type": "json_schema", "json_schema": schema}
+
+
+def _reply(response: Any) -> Reply:
+    choice = response.choices[0]
+    usage = getattr(response, "usage", None)
+    return Reply(
+        content=choice.message.content or "",
+        finish_reason=choice.finish_reason,
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        cached=False,
+    )
+
+
+def _cost(litellm: ModuleType, response: Any) -> float | None:
+    try:
+        return float(litellm.completion_cost(completion_response=response))
+    except Exception:  # an unknown price is normal for local models
+        return None
+
+
+def _stored(reply: Reply) -> dict[str, Any]:
+    return {
+        "content": reply.content,
+        "finish_reason": reply.finish_reason,
+        "prompt_tokens": reply.prompt_tokens,
+        "completion_tokens": reply.completion_tokens,
+    }
+
+
+def _model_error(error: Exception) -> ModelError:
+    if _is_cassette_miss(error):
+        return CassetteMissError("no recorded reply matches this request (re-record the cassette)")
+    first_line = (str(error).strip().splitlines() or [""])[0][:300]
+    return TransportError(f"{type(error).__name__}: {first_line}")

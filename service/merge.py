@@ -1,0 +1,61 @@
+"""Stage 3, merge: group near-identical claims across articles, keeping who supports each.
+
+This is the first, deterministic version: two claims are one when their normalised
+wording is nearly the same (rapidfuzz's token-set ratio) *and* they state the same
+numbers, so "600 killed" and "1,000 killed" never merge. Sources are counted by outlet
+name, not by article.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from schemas import Article, ArticleClaims, ClaimKind, ClaimStatus, MergedClaim, Support
+from service.verify import numbers, overlap
+
+SIMILARITY = 85.0
+"""Token-set ratio (0-100) above which two claims with the same numbers are one."""
+
+
+@dataclass
+class _Group:
+    kind: ClaimKind
+    text: str
+    numbers: frozenset[str]
+    support: list[Support] = field(default_factory=list)
+
+    def matches(self, text: str) -> bool:
+        if numbers(text) != self.numbers:
+            return False
+        return overlap(text, self.text) >= SIMILARITY
+
+
+def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[MergedClaim]:
+    """Merged claims, in order of first appearance, ids ``c1``, ``c2``, ..."""
+    source_of = {a.id: a.source for a in articles}
+    groups: list[_Group] = []
+    for item in claims:
+        for claim in item.extraction.claims:
+            support = Support(
+                article_id=item.article_id,
+                sentence_ids=sorted(set(claim.evidence)),
+                text=claim.text,
+            )
+            group = next((g for g in groups if g.matches(claim.text)), None)
+            if group is None:
+                group = _Group(claim.kind, claim.text, numbers(claim.text))
+                groups.append(group)
+            group.support.append(support)
+    return [_merged(i, g, source_of) for i, g in enumerate(groups, 1)]
+
+
+def _merged(number: int, group: _Group, source_of: dict[str, str]) -> MergedClaim:
+    sources = len({source_of[s.article_id] for s in group.support})
+    status = ClaimStatus.CORROBORATED if sources > 1 else ClaimStatus.SINGLE_SOURCE
+    return MergedClaim(
+        id=f"c{number}",
+        kind=group.kind,
+        text=group.text,
+        support=group.support,
+        sources=sources,
+        status=status,
+    )

@@ -1,0 +1,161 @@
+"""The pipeline: ingest → extract → merge → compose → render, and the public ``brief`` API.
+
+Each stage lives in its own module and only passes data forward; the model gateway, the
+reply cache and the local model server are services the stages are handed, never import.
+"""
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol, TextIO
+
+from schemas import Article, ArticleClaims, Briefing, Skipped
+from service._exceptions import (
+    BriefingError,
+    CassetteMissError,
+    LocalModelError,
+    ModelError,
+    NoUsableInputError,
+)
+from service.cache import ResponseCache
+from service.compose import build_briefing, compose
+from service.extract import extract
+from service.gateway import Endpoint, Gateway, LiteLLMEndpoint
+from service.ingest import ingest
+from service.local_model import MODEL_ALIAS, EmbeddedEndpoint, LocalServer
+from service.merge import merge
+from service.settings import EMBEDDED, Settings
+
+
+class Progress(Protocol):
+    """Receives progress events; the CLI draws a bar from them."""
+
+    def stage(self, name: str, total: int) -> None:
+        """A stage with ``total`` steps begins."""
+
+    def advance(self) -> None:
+        """One step of the current stage is done."""
+
+
+class _NoProgress:
+    def stage(self, name: str, total: int) -> None:
+        return None
+
+    def advance(self) -> None:
+        return None
+
+
+def make_endpoint(settings: Settings) -> Endpoint:
+    """The endpoint ``settings.model`` names."""
+    if settings.model == EMBEDDED:
+        server = LocalServer(settings.cache_dir, settings.local_threads, settings.local_context)
+        return EmbeddedEndpoint(server, settings.local_url)
+    return LiteLLMEndpoint(settings.model, settings.api_base)
+
+
+def model_label(settings: Settings) -> str:
+    """The model's name as shown to users."""
+    return f"embedded/{MODEL_ALIAS}" if settings.model == EMBEDDED else settings.model
+
+
+def make_gateway(settings: Settings) -> Gateway:
+    """A gateway to the configured model, with the shared cache unless disabled."""
+    cache = ResponseCache(settings.cache_dir) if settings.use_cache else None
+    return Gateway(make_endpoint(settings), settings, cache)
+
+
+async def _extract_one(
+    gateway: Gateway, article: Article, limit: asyncio.Semaphore, progress: Progress
+) -> ArticleClaims | Skipped:
+    async with limit:
+        try:
+            return await extract(gateway, article, gateway.settings.reasks)
+        except (LocalModelError, CassetteMissError):
+            raise  # not about this article: every other one would fail the same way
+        except ModelError as error:
+            return Skipped(stage="extract", subject=article.origin, reason=str(error))
+        finally:
+            progress.advance()
+
+
+async def _extract_all(
+    gateway: Gateway, articles: Sequence[Article], progress: Progress
+) -> tuple[list[ArticleClaims], list[Skipped]]:
+    limit = asyncio.Semaphore(gateway.settings.effective_concurrency())
+    progress.stage("Reading articles", len(articles))
+    results = await asyncio.gather(*(_extract_one(gateway, a, limit, progress) for a in articles))
+    claims = [r for r in results if isinstance(r, ArticleClaims)]
+    return claims, [r for r in results if isinstance(r, Skipped)]
+
+
+def _usable(articles: list[Article], skipped: list[Skipped]) -> list[Article]:
+    usable = [a for a in articles if a.sentences]
+    skipped += [
+        Skipped(stage="ingest", subject=a.origin, reason="no text; pass a file with the article")
+        for a in articles
+        if not a.sentences
+    ]
+    if not usable:
+        reasons = "; ".join(f"{s.subject}: {s.reason}" for s in skipped) or "no inputs given"
+        raise NoUsableInputError(f"no usable article ({reasons})")
+    return usable
+
+
+async def abrief(
+    inputs: Sequence[str | Path],
+    *,
+    settings: Settings | None = None,
+    sources: Mapping[str, str] | None = None,
+    stdin: TextIO | None = None,
+    progress: Progress | None = None,
+) -> Briefing:
+    """Brief the articles in ``inputs`` (files, directories, or ``-`` for stdin)."""
+    settings = settings or Settings()
+    ingested = ingest(inputs, sources, stdin)
+    articles = _usable(ingested.articles, ingested.skipped)
+    gateway = make_gateway(settings)
+    try:
+        briefing = await _run(gateway, articles, progress or _NoProgress(), settings)
+    finally:
+        await gateway.endpoint.close()
+        if gateway.cache is not None:
+            gateway.cache.close()
+    briefing.skipped = [*ingested.skipped, *briefing.skipped]
+    return briefing
+
+
+async def _run(
+    gateway: Gateway, articles: list[Article], progress: Progress, settings: Settings
+) -> Briefing:
+    claims, failures = await _extract_all(gateway, articles, progress)
+    if not claims:
+        raise ModelError(
+            f"no article could be read by the model; last error: {failures[-1].reason}"
+        )
+    read = [a for a in articles if any(c.article_id == a.id for c in claims)]
+    merged = merge(claims, read)
+    progress.stage("Writing the briefing", 1)
+    try:
+        composed = await compose(gateway, merged, len(read), settings.reasks)
+    except ModelError as error:
+        raise BriefingError(f"the briefing could not be composed: {error}") from error
+    progress.advance()
+    briefing = build_briefing(composed, merged, read, model_label(settings))
+    briefing.skipped = failures
+    briefing.rejected_claims = [r for c in claims for r in c.rejected]
+    briefing.usage = gateway.meter.usage
+    return briefing
+
+
+def brief(
+    inputs: Sequence[str | Path],
+    *,
+    settings: Settings | None = None,
+    sources: Mapping[str, str] | None = None,
+    stdin: TextIO | None = None,
+    progress: Progress | None = None,
+) -> Briefing:
+    """Synchronous :func:`abrief`."""
+    return asyncio.run(
+        abrief(inputs, settings=settings, sources=sources, stdin=stdin, progress=progress)
+    )

@@ -1,0 +1,56 @@
+"""Stage 5, render: a briefing as Markdown (for people) or JSON (the full, traceable model)."""
+
+from schemas import Briefing, BriefSentence, ClaimStatus
+
+FORMATS = ("markdown", "json")
+
+
+def render(briefing: Briefing, fmt: str = "markdown") -> str:
+    """The briefing in ``markdown`` or ``json``."""
+    if fmt == "json":
+        return briefing.model_dump_json(indent=2) + "\n"
+    if fmt == "markdown":
+        return markdown(briefing)
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _marks(sentence: BriefSentence) -> str:
+    marks = "".join(f"[{c.source}]" for c in sentence.citations)
+    if sentence.status is ClaimStatus.SINGLE_SOURCE:
+        marks += " *(one source)*"
+    return marks
+
+
+def _paragraph(sentences: list[BriefSentence]) -> str:
+    return " ".join(f"{s.text.strip()} {_marks(s)}" for s in sentences)
+
+
+def markdown(briefing: Briefing) -> str:
+    """The briefing as Markdown, with a numbered source list."""
+    lines = [f"# {briefing.title}", "", _paragraph(briefing.lede), ""]
+    for section in briefing.sections:
+        lines += [f"## {section.heading}", "", _paragraph(section.sentences), ""]
+    lines += ["## Sources", ""]
+    for source in briefing.sources:
+        title = f" — {source.title}" if source.title else ""
+        lines.append(f"{source.number}. {source.name}{title} (`{source.origin}`)")
+    lines += _notes(briefing)
+    return "\n".join(lines) + "\n"
+
+
+def check_line(briefing: Briefing) -> str:
+    """One line: how many composed sentences were checked and what became of them."""
+    filled = sum(len(s.sentences) for s in briefing.sections if s.from_claims)
+    composed = len(briefing.all_sentences()) - filled
+    repaired, dropped = len(briefing.repaired), len(briefing.dropped)
+    line = (
+        f"Checked {composed + dropped} composed sentences: {composed - repaired} shown as "
+        f"written, {repaired} reworded from their claims, {dropped} dropped"
+    )
+    return line + (f"; {filled} added from the claims." if filled else ".")
+
+
+def _notes(briefing: Briefing) -> list[str]:
+    notes = [f"- Skipped {s.subject} ({s.stage}): {s.reason}" for s in briefing.skipped]
+    skipped = ["", "## Skipped", "", *notes] if notes else []
+    return [*skipped, "", f"*{check_line(briefing)}*"]

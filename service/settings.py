@@ -1,0 +1,50 @@
+"""Settings, from ``BRIEF_*`` environment variables, read when a run starts (never at import)."""
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED = "embedded"
+"""The model name that selects the embedded local model."""
+
+
+def default_cache_dir() -> Path:
+    """The per-user cache directory shared by the API, the CLI and the digest."""
+    return Path(platformdirs.user_cache_dir("newsbrief"))
+
+
+class Settings(BaseSettings):
+    """How a run behaves. Every field can be set as ``BRIEF_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="BRIEF_", use_attribute_docstrings=True)
+
+    model: str = EMBEDDED
+    """A litellm model string, or ``embedded`` for the bundled local model."""
+    api_base: str | None = None
+    """Base URL of an OpenAI-compatible server, for models that need one."""
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    """Where model replies and the assembled local weights are kept."""
+    use_cache: bool = True
+    """Read and write the reply cache."""
+    concurrency: int | None = Field(default=None, ge=1, le=64)
+    """Model calls in flight at once; default 1 for the embedded model, 4 otherwise."""
+    reasks: int = Field(default=2, ge=0, le=5)
+    """How many times an invalid reply is re-asked before giving up."""
+    transport_retries: int = Field(default=3, ge=0, le=10)
+    """How many times a failed call (rate limit, timeout, 5xx) is retried."""
+    timeout: float = Field(default=300.0, gt=0)
+    """Seconds one model call may take."""
+    local_threads: int | None = Field(default=None, ge=1)
+    """CPU threads for the embedded model; default: all cores."""
+    local_context: int = Field(default=8192, ge=2048)
+    """Context window of the embedded model, in tokens."""
+    local_url: str | None = None
+    """Use an already running server of the embedded model at this URL instead of starting one."""
+
+    def effective_concurrency(self) -> int:
+        """The concurrency to use for this model."""
+        if self.concurrency is not None:
+            return self.concurrency
+        return 1 if self.model == EMBEDDED else 4

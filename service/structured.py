@@ -1,0 +1,86 @@
+"""The re-ask layer: a reply that fails validation is asked again, a bounded number of times.
+
+A re-ask sends the original messages plus only the last invalid reply and its error, so
+the prompt does not grow with each attempt. A reply cut short by the token limit
+(``finish_reason == "length"``) is treated as invalid rather than parsed.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from pydantic import ValidationError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+
+from service._exceptions import ReplyInvalidError
+from service.gateway import Gateway, ModelRequest, Reply
+
+T = TypeVar("T")
+
+REASK_TEMPERATURE = 0.4
+"""Sampling temperature of a re-ask (a first ask uses the request's own, 0 by default)."""
+
+
+@dataclass
+class InvalidReplyError(Exception):
+    """One reply that failed validation."""
+
+    content: str
+    error: str
+
+
+def describe(error: Exception) -> str:
+    """A short, model-readable account of why a reply was rejected."""
+    if isinstance(error, ValidationError):
+        parts = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'reply'}: {e['msg']}"
+            for e in error.errors()[:5]
+        ]
+        return "; ".join(parts)
+    return str(error)
+
+
+def _check(reply: Reply, parse: Callable[[str], T]) -> T:
+    if reply.finish_reason == "length":
+        raise InvalidReplyError(reply.content, "the reply was cut off; give fewer, shorter items")
+    try:
+        return parse(reply.content)
+    except (ValidationError, ValueError) as error:
+        raise InvalidReplyError(reply.content, describe(error)) from error
+
+
+def _reask(request: ModelRequest, failure: InvalidReplyError) -> ModelRequest:
+    feedback = [
+        {"role": "assistant", "content": failure.content},
+        {
+            "role": "user",
+            "content": f"That reply was invalid: {failure.error}. "
+            "Reply again with the corrected JSON object only.",
+        },
+    ]
+    # A deterministic model asked the same way answers the same way: vary the sampling.
+    temperature = max(request.temperature, REASK_TEMPERATURE)
+    return replace(request, messages=[*request.messages, *feedback], temperature=temperature)
+
+
+async def ask(gateway: Gateway, request: ModelRequest, parse: Callable[[str], T], reasks: int) -> T:
+    """Ask until ``parse`` accepts the reply, at most ``reasks`` extra times."""
+    failure: InvalidReplyError | None = None
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(reasks + 1),
+        retry=retry_if_exception_type(InvalidReplyError),
+        reraise=True,
+    )
+    try:
+        async for attempt in retrying:
+            with attempt:
+                current = request if failure is None else _reask(request, failure)
+                try:
+                    return _check(await gateway.complete(current), parse)
+                except InvalidReplyError as invalid:
+                    failure = invalid
+                    raise
+    except InvalidReplyError as final:
+        message = f"invalid reply after {reasks + 1} attempts: {final.error}"
+        raise ReplyInvalidError(message, last_reply=final.content) from None
+    raise AssertionError("unreachable: tenacity either returns or raises")

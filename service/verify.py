@@ -1,0 +1,87 @@
+"""Grounding checks, in code: nothing the model writes is trusted as it is.
+
+Two places use them:
+
+* extraction: a claim must be stated by its evidence sentences. Its numbers must all be
+  in them, and most of its content words too (coverage, below). A claim whose
+  evidence does not back it is re-anchored to the one sentence of the article that
+  clearly states it, or else rejected; a claim repeating an earlier one is dropped;
+* composition: a composed sentence must say what its claims say, by the same two tests.
+  One that fails is reworded from its claims; one repeating an earlier sentence is dropped.
+"""
+
+import re
+from collections.abc import Sequence
+
+from rapidfuzz import fuzz
+
+MIN_COVERAGE = 0.7
+"""Share of a text's content words its backing must hold for the text to count as stated."""
+MIN_ANCHOR = 0.85
+"""Coverage a claim needs by one sentence to be re-anchored to it."""
+_STOPWORDS_TEXT = (
+    "a an and are as at be been but by for from had has have he her his in is it its of on or "
+    "our said says she that the their them they this to was were which who will with"
+)
+_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+
+_NUMBER = re.compile(r"\d[\d,.]*")
+
+
+def numbers(text: str) -> frozenset[str]:
+    """The numbers a text states, normalised ("15,000" and "15000" are equal)."""
+    return frozenset(n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text))
+
+
+def normal(text: str) -> str:
+    """Lower case, punctuation folded to single spaces."""
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def overlap(text: str, backing: str) -> float:
+    """How alike two texts are in wording, either way round (0-100, rapidfuzz token-set)."""
+    return float(fuzz.token_set_ratio(normal(text), normal(backing)))
+
+
+def _stems(text: str) -> set[str]:
+    # A five-letter prefix folds most inflections ("killed"/"killing") without a stemmer.
+    return {w[:5] for w in normal(text).split() if w not in _STOPWORDS}
+
+
+def coverage(text: str, backing: str) -> float:
+    """The share of ``text``'s content words that ``backing`` holds (0-1), one way only.
+
+    Unlike a similarity ratio, this does not forgive a text for saying more than its
+    backing: a claim stitched from three sentences is not covered by one of them.
+    """
+    words = _stems(text)
+    return len(words & _stems(backing)) / len(words) if words else 1.0
+
+
+def ungrounded(text: str, backing_texts: Sequence[str]) -> str | None:
+    """Why ``text`` is not backed by ``backing_texts``, or None when it is."""
+    backing = " ".join(backing_texts)
+    extra = sorted(numbers(text) - numbers(backing))
+    if extra:
+        return f"states {', '.join(extra)}, which its sources do not"
+    if coverage(text, backing) < MIN_COVERAGE:
+        return "says something its sources do not"
+    return None
+
+
+def best_anchor(text: str, sentences: Sequence[tuple[int, str]]) -> int | None:
+    """The id of the one sentence that clearly states ``text``, if there is one."""
+    scored = [(coverage(text, s), i) for i, s in sentences if not ungrounded(text, [s])]
+    if not scored:
+        return None
+    score, sentence_id = max(scored)
+    return sentence_id if score >= MIN_ANCHOR else None
+
+
+def same_sentence(text: str, seen: set[str]) -> bool:
+    """True when ``text`` (normalised) is already in ``seen``; adds it otherwise."""
+    key = normal(text)
+    if key in seen:
+        return True
+    seen.add(key)
+    return False

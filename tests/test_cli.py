@@ -1,0 +1,62 @@
+"""The command line: help, usage errors and exit codes, without any model."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from service import cli
+from service.cli import main
+
+
+def test_help_explains_options_examples_and_exit_codes() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for text in (
+        "--model",
+        "--api-base",
+        "--format",
+        "--output",
+        "--no-cache",
+        "--cache-dir",
+        "--verbose",
+    ):
+        assert text in result.output
+    assert "Examples:" in result.output
+    assert "Exit codes:" in result.output
+    assert "BRIEF_MODEL" in result.output
+
+
+def test_no_paths_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, [])
+    assert result.exit_code == cli.EXIT_USAGE
+    assert "give at least one article" in result.output
+
+
+def test_nothing_usable_exits_3_with_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [str(tmp_path / "nope.txt"), "--cache-dir", str(tmp_path)])
+    assert result.exit_code == cli.EXIT_NO_INPUT
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("brief: error: no usable article")
+    assert "nope.txt: no such file" in lines[0]
+
+
+def test_bad_source_mapping_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("Some news today.")
+    result = CliRunner().invoke(main, [str(path), "--source", "nonsense"])
+    assert result.exit_code == cli.EXIT_USAGE
+    assert "is not PATH=NAME" in result.output
+
+
+def test_missing_local_model_exits_5_with_the_install_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("The council voted on Monday. The mayor welcomed it.")
+    monkeypatch.setattr("service.local_model.importlib.util.find_spec", lambda name: None)
+    result = CliRunner().invoke(main, [str(path), "--cache-dir", str(tmp_path / "c")])
+    assert result.exit_code == cli.EXIT_LOCAL_MODEL
+    assert "pip install 'newsbrief[local]'" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,150 @@
+"""Citations are resolved by code from claim ids; invalid sentences are dropped and reported."""
+
+import json
+
+import pytest
+
+from schemas import ClaimStatus, Draft, DraftSentence
+from service._exceptions import BriefingError, ReplyInvalidError
+from service.compose import (
+    Composed,
+    build_briefing,
+    cite,
+    fill,
+    number_sources,
+    review,
+    salvage,
+    shown_claims,
+)
+from service.merge import merge
+from tests.helpers import article, claims
+
+A = article("About 600 soldiers were killed, Seoul said. Kim held a ceremony.", "alpha")
+B = article("Seoul said about 600 soldiers were killed. Western officials said 1,000 died.", "beta")
+MERGED = merge(
+    [
+        claims(
+            A,
+            ("Seoul said about 600 soldiers were killed.", [1]),
+            ("Kim held a ceremony for the dead.", [2]),
+        ),
+        claims(B, ("About 600 soldiers were killed, Seoul said.", [1])),
+    ],
+    [A, B],
+)
+BY_ID = {c.id: c for c in MERGED}
+SOURCES = number_sources([A, B])
+
+
+def test_citations_point_at_every_source_holding_the_claim() -> None:
+    sentence = cite(
+        DraftSentence(claims=["c1"], text="Seoul says about 600 soldiers died."), BY_ID, SOURCES
+    )
+    assert [(c.source, c.article_id, c.sentence_ids) for c in sentence.citations] == [
+        (1, A.id, [1]),
+        (2, B.id, [1]),
+    ]
+    assert sentence.status is ClaimStatus.CORROBORATED
+
+
+def test_a_sentence_with_any_single_source_claim_is_single_source() -> None:
+    sentence = cite(
+        DraftSentence(claims=["c1", "c2"], text="Kim held a ceremony; 600 died."), BY_ID, SOURCES
+    )
+    assert sentence.status is ClaimStatus.SINGLE_SOURCE
+
+
+DRAFT = {
+    "title": "Ceremony for the dead",
+    "lede": [{"claims": ["c1"], "text": "Seoul says about 600 soldiers died."}],
+    "sections": [
+        {
+            "heading": "Ceremony",
+            "sentences": [
+                {"claims": ["c2"], "text": "Kim held a ceremony for the dead."},
+                {"claims": ["c9"], "text": "An invented claim the model made up."},
+            ],
+        }
+    ],
+}
+
+
+def test_salvage_drops_only_sentences_naming_unknown_claims() -> None:
+    error = ReplyInvalidError("invalid", last_reply=json.dumps(DRAFT))
+    composed = salvage(error, set(BY_ID))
+    assert [s.text for s in composed.draft.all_sentences()] == [
+        "Seoul says about 600 soldiers died.",
+        "Kim held a ceremony for the dead.",
+    ]
+    assert [d.text for d in composed.dropped] == ["An invented claim the model made up."]
+
+
+def test_salvage_of_unparseable_reply_fails_clearly() -> None:
+    with pytest.raises(BriefingError, match="no usable briefing"):
+        salvage(ReplyInvalidError("invalid", last_reply="{"), set(BY_ID))
+
+
+def test_every_citation_of_a_built_briefing_resolves() -> None:
+    composed = salvage(ReplyInvalidError("invalid", last_reply=json.dumps(DRAFT)), set(BY_ID))
+    briefing = build_briefing(Composed(composed.draft, composed.dropped), MERGED, [A, B], "test")
+    articles = {a.id: a for a in briefing.articles}
+    for sentence in briefing.all_sentences():
+        for citation in sentence.citations:
+            assert briefing.sources[citation.source - 1].article_id == citation.article_id
+            assert set(citation.sentence_ids) <= articles[citation.article_id].sentence_ids
+    assert len(briefing.dropped) == 1
+
+
+def test_composer_sees_claims_from_every_article_in_turn() -> None:
+    a, b = article("First story text.", "a"), article("Second story text.", "b")
+    merged = merge(
+        [
+            claims(a, ("Rain fell across the north.", [1]), ("Schools closed for the day.", [1])),
+            claims(
+                b, ("The mayor declared an emergency.", [1]), ("Trains ran late all evening.", [1])
+            ),
+        ],
+        [a, b],
+    )
+    assert [c.text for c in shown_claims(merged)] == [
+        "Rain fell across the north.",
+        "The mayor declared an emergency.",
+        "Schools closed for the day.",
+        "Trains ran late all evening.",
+    ]
+
+
+def test_a_thin_draft_is_topped_up_from_unused_claims_in_their_own_words() -> None:
+    thin = {
+        "title": "Ceremony for the dead",
+        "lede": [{"claims": ["c1"], "text": "Seoul says about 600 soldiers died."}],
+        "sections": [
+            {
+                "heading": "Ceremony",
+                "sentences": [{"claims": ["c1"], "text": "Seoul says about 600 soldiers died."}],
+            }
+        ],
+    }
+    composed = review(Composed(Draft.model_validate(thin), []), BY_ID)
+    assert [d.reason for d in composed.dropped] == ["repeats an earlier sentence"]
+    filled = fill(composed, MERGED)
+    assert [s.text for s in filled.filled] == ["Kim held a ceremony for the dead."]
+    briefing = build_briefing(filled, MERGED, [A, B], "test")
+    assert briefing.sections[-1].from_claims
+    assert briefing.sections[-1].heading == "Also reported"
+
+
+def test_an_ungrounded_sentence_is_reworded_from_its_claims() -> None:
+    draft = {
+        "title": "Ceremony for the dead",
+        "lede": [{"claims": ["c1"], "text": "Seoul says 900 soldiers died in a secret battle."}],
+        "sections": [
+            {
+                "heading": "Ceremony",
+                "sentences": [{"claims": ["c2"], "text": "Kim held a ceremony for the dead."}],
+            }
+        ],
+    }
+    composed = review(Composed(Draft.model_validate(draft), []), BY_ID)
+    assert composed.draft.lede[0].text == "Seoul said about 600 soldiers were killed."
+    assert composed.repaired[0].reason == "states 900, which its sources do not"

@@ -1,0 +1,121 @@
+"""The transport layer against a scripted OpenAI-compatible server on 127.0.0.1.
+
+The server is a few lines of http.server that answer from a script: this tests retry
+behaviour (what is retried, how often), not a model, so no cassette is involved.
+"""
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service._exceptions import TransportError
+from service.gateway import Gateway, LiteLLMEndpoint, ModelRequest
+from service.settings import Settings
+
+OK = {
+    "id": "x",
+    "object": "chat.completion",
+    "created": 0,
+    "model": "scripted",
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "{}"}, "finish_reason": "stop"}
+    ],
+    "usage": {"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9},
+}
+
+
+class Script:
+    def __init__(self) -> None:
+        self.statuses: list[int] = []
+        self.seen: list[dict[str, Any]] = []
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Script]]:
+    script = Script()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            script.seen.append(
+                {"body": json.loads(self.rfile.read(length)), "headers": dict(self.headers)}
+            )
+            status = script.statuses.pop(0) if script.statuses else 200
+            body = json.dumps(
+                OK if status == 200 else {"error": {"message": f"status {status}"}}
+            ).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", script
+    httpd.shutdown()
+
+
+REQUEST = ModelRequest([{"role": "user", "content": "hi"}], {"type": "object"}, "S", "v1", 50)
+
+
+def _gateway(url: str, tmp_path: Path, retries: int = 3) -> Gateway:
+    settings = Settings(
+        model="hosted_vllm/scripted", api_base=url, cache_dir=tmp_path, transport_retries=retries
+    )
+    return Gateway(LiteLLMEndpoint(settings.model, url), settings, None)
+
+
+def test_server_errors_are_retried_then_succeed(server: tuple[str, Script], tmp_path: Path) -> None:
+    url, script = server
+    script.statuses = [500, 503]
+    gateway = _gateway(url, tmp_path)
+    reply = asyncio.run(gateway.complete(REQUEST))
+    assert reply.content == "{}"
+    assert len(script.seen) == 3
+    assert gateway.meter.usage.calls == 1
+    assert gateway.meter.usage.prompt_tokens == 7
+
+
+def test_retries_are_bounded_with_no_hidden_sdk_retries(
+    server: tuple[str, Script], tmp_path: Path
+) -> None:
+    url, script = server
+    script.statuses = [500] * 10
+    with pytest.raises(TransportError):
+        asyncio.run(_gateway(url, tmp_path, retries=2).complete(REQUEST))
+    assert len(script.seen) == 3
+
+
+def test_auth_and_bad_request_errors_are_not_retried(
+    server: tuple[str, Script], tmp_path: Path
+) -> None:
+    url, script = server
+    script.statuses = [401, 400]
+    gateway = _gateway(url, tmp_path)
+    with pytest.raises(TransportError, match="Authentication"):
+        asyncio.run(gateway.complete(REQUEST))
+    with pytest.raises(TransportError, match="BadRequest"):
+        asyncio.run(gateway.complete(REQUEST))
+    assert len(script.seen) == 2
+
+
+def test_the_request_carries_the_schema_and_parameters(
+    server: tuple[str, Script], tmp_path: Path
+) -> None:
+    url, script = server
+    asyncio.run(_gateway(url, tmp_path).complete(REQUEST))
+    body = script.seen[0]["body"]
+    assert body["response_format"]["json_schema"]["schema"] == {"type": "object"}
+    assert body["temperature"] == 0.0
+    assert body["max_tokens"] == 50

@@ -1,0 +1,66 @@
+"""Merging: near-identical claims group, different figures never do, outlets are counted once."""
+
+from schemas import ClaimStatus
+from service.merge import merge
+from service.verify import numbers
+from tests.helpers import article, claims
+
+A = article("About 600 soldiers were killed, Seoul said. Kim held a ceremony.", "alpha")
+B = article("Seoul said about 600 soldiers were killed. Western officials said 1,000 died.", "beta")
+
+
+def test_same_claim_in_other_words_merges_and_is_corroborated() -> None:
+    merged = merge(
+        [
+            claims(A, ("Seoul said about 600 soldiers were killed.", [1])),
+            claims(B, ("About 600 soldiers were killed, Seoul said.", [1])),
+        ],
+        [A, B],
+    )
+    assert len(merged) == 1
+    assert merged[0].status is ClaimStatus.CORROBORATED
+    assert [s.article_id for s in merged[0].support] == [A.id, B.id]
+
+
+def test_different_figures_stay_apart() -> None:
+    merged = merge(
+        [
+            claims(A, ("About 600 soldiers were killed.", [1])),
+            claims(B, ("About 1,000 soldiers were killed.", [2])),
+        ],
+        [A, B],
+    )
+    assert [m.sources for m in merged] == [1, 1]
+    assert all(m.status is ClaimStatus.SINGLE_SOURCE for m in merged)
+
+
+def test_two_articles_of_one_outlet_count_once() -> None:
+    a2 = article("Seoul said about 600 soldiers were killed in the war.", "alpha")
+    merged = merge(
+        [
+            claims(A, ("Seoul said 600 soldiers were killed.", [1])),
+            claims(a2, ("Seoul said 600 soldiers were killed.", [1])),
+        ],
+        [A, a2],
+    )
+    assert merged[0].sources == 1
+    assert merged[0].status is ClaimStatus.SINGLE_SOURCE
+
+
+def test_ids_follow_first_appearance() -> None:
+    merged = merge(
+        [
+            claims(
+                A, ("Kim held a ceremony in the capital.", [2]), ("About 600 soldiers died.", [1])
+            )
+        ],
+        [A],
+    )
+    assert [(m.id, m.text) for m in merged] == [
+        ("c1", "Kim held a ceremony in the capital."),
+        ("c2", "About 600 soldiers died."),
+    ]
+
+
+def test_numbers_are_normalised() -> None:
+    assert numbers("some 15,000 troops") == numbers("15000 troops") == frozenset({"15000"})

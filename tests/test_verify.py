@@ -1,0 +1,68 @@
+"""Grounding checks: numbers and content words must come from the backing text."""
+
+from schemas import ClaimKind, ExtractedClaim, Extraction
+from service.extract import ground
+from service.verify import best_anchor, coverage, ungrounded
+from tests.helpers import article
+
+SOURCE = "About 600 soldiers were killed, Seoul said. Kim held a ceremony in Pyongyang on Friday."
+
+
+def test_a_faithful_paraphrase_is_grounded() -> None:
+    assert ungrounded("Seoul said about 600 soldiers were killed.", [SOURCE]) is None
+
+
+def test_a_number_not_in_the_source_is_caught() -> None:
+    assert ungrounded("Seoul said about 1,000 soldiers were killed.", [SOURCE]) == (
+        "states 1000, which its sources do not"
+    )
+
+
+def test_wording_beyond_the_source_is_caught() -> None:
+    problem = ungrounded("Kim wept while promising revenge against Ukraine and America.", [SOURCE])
+    assert problem == "says something its sources do not"
+
+
+def test_coverage_is_one_way() -> None:
+    short = "Kim held a ceremony."
+    assert coverage(short, SOURCE) == 1.0
+    assert coverage(SOURCE, short) < 0.5
+
+
+def test_best_anchor_finds_the_stating_sentence() -> None:
+    sentences = [(1, "Kim held a ceremony in Pyongyang."), (2, "About 600 soldiers were killed.")]
+    assert best_anchor("About 600 soldiers were killed", sentences) == 2
+    assert best_anchor("Nobody said this at all anywhere", sentences) is None
+
+
+def _extraction(*claims: tuple[str, list[int]]) -> Extraction:
+    return Extraction(
+        summary="A summary of the article.",
+        claims=[ExtractedClaim(evidence=ids, kind=ClaimKind.FACT, text=t) for t, ids in claims],
+    )
+
+
+def test_ground_keeps_reanchors_and_rejects() -> None:
+    item = article(SOURCE, "alpha")
+    grounded = ground(
+        _extraction(
+            ("About 600 soldiers were killed, Seoul said.", [1]),
+            ("Kim held a ceremony in Pyongyang on Friday.", [1]),
+            ("Kim declared war on the United Nations.", [2]),
+            ("About 600 soldiers were killed, Seoul said.", [1]),
+        ),
+        item,
+    )
+    assert [c.evidence for c in grounded.extraction.claims] == [[1], [2]]
+    assert grounded.reanchored == 1
+    assert [r.reason for r in grounded.rejected] == [
+        "not stated by the article's sentences",
+        "repeats an earlier claim",
+    ]
+
+
+def test_ground_with_nothing_left_asks_again() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="no claim is stated"):
+        ground(_extraction(("Kim declared war on the United Nations.", [2])), article(SOURCE, "a"))
