@@ -34,7 +34,7 @@ from service._exceptions import BriefingError, ReplyInvalidError
 from service.gateway import Gateway, ModelRequest
 from service.prompts import load_prompt
 from service.structured import ask
-from service.verify import normal, same_sentence, ungrounded
+from service.verify import MIN_ANCHOR, coverage, same_sentence, ungrounded
 
 MIN_SENTENCES = 5
 """A briefing with fewer checked sentences is topped up from the claims themselves."""
@@ -193,13 +193,14 @@ def fill(composed: Composed, claims: Sequence[MergedClaim]) -> Composed:
     sentences = composed.draft.all_sentences()
     missing = MIN_SENTENCES - len(sentences)
     used = {c for s in sentences for c in s.claims}
-    seen = {normal(s.text) for s in sentences}
-    extra = [
-        DraftSentence.model_construct(claims=[c.id], text=c.text)
-        for c in shown_claims(claims)
-        if c.id not in used and not same_sentence(c.text, seen)
-    ]
-    composed.filled = extra[: max(missing, 0)]
+    said = [s.text for s in sentences]
+    for claim in shown_claims(claims):
+        if len(composed.filled) >= missing:
+            break
+        if claim.id in used or any(coverage(claim.text, t) >= MIN_ANCHOR for t in said):
+            continue  # already said, perhaps inside a longer sentence
+        composed.filled.append(DraftSentence.model_construct(claims=[claim.id], text=claim.text))
+        said.append(claim.text)
     return composed
 
 

@@ -148,3 +148,10 @@ def test_an_ungrounded_sentence_is_reworded_from_its_claims() -> None:
     composed = review(Composed(Draft.model_validate(draft), []), BY_ID)
     assert composed.draft.lede[0].text == "Seoul said about 600 soldiers were killed."
     assert composed.repaired[0].reason == "states 900, which its sources do not"
+
+
+def test_filling_skips_claims_already_said_inside_a_longer_sentence() -> None:
+    both = "Seoul said about 600 soldiers were killed. Kim held a ceremony for the dead."
+    lede = [DraftSentence(claims=["c1"], text=both)]
+    draft = Draft.model_construct(title="Ceremony for the dead", lede=lede, sections=[])
+    assert fill(Composed(draft, []), MERGED).filled == []
