@@ -11,7 +11,7 @@ Data passed between stages and returned to users:
     Briefing and its parts     -- the final, cited output
 """
 
-from schemas.article import Article, Sentence
+from schemas.article import Article, Removal, RemovedKind, Sentence
 from schemas.briefing import (
     Briefing,
     BriefSentence,
@@ -49,6 +49,8 @@ __all__ = [
     "Extraction",
     "MergedClaim",
     "RejectedClaim",
+    "Removal",
+    "RemovedKind",
     "RepairedSentence",
     "Section",
     "Sentence",

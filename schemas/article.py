@@ -1,6 +1,35 @@
 """An ingested article: its text split into sentences with stable ids and offsets."""
 
+from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict, Field
+
+
+class RemovedKind(StrEnum):
+    """Why a span of an article was set aside before the model saw it."""
+
+    BOILERPLATE = "boilerplate"
+    CAPTION = "caption"
+    COMMENTS = "comments"
+    HEADLINE = "headline"
+    REPEATED = "repeated"
+    FRAGMENT = "fragment"
+    OFF_TOPIC = "off-topic"
+
+
+class Removal(BaseModel):
+    """A span of an article's text that the clean-up set aside."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    kind: RemovedKind
+    """What the span was taken for."""
+    start: int = Field(ge=0)
+    """Offset of the span's first character in the article text."""
+    end: int = Field(ge=0)
+    """Offset just past the span's last character."""
+    reason: str
+    """The rule that matched, in a few words."""
 
 
 class Sentence(BaseModel):
@@ -34,13 +63,22 @@ class Article(BaseModel):
     text: str
     """The full text the sentence offsets refer to."""
     sentences: list[Sentence]
-    """The text split into sentences, in order."""
+    """The whole text split into sentences, in order (ids do not change with clean-up)."""
+    removed: list[Removal] = []
+    """Spans set aside by the clean-up (boilerplate, captions, comments, ...), with why."""
 
     def sentence(self, sentence_id: int) -> Sentence:
         """Return the sentence with this id (ids start at 1)."""
         return self.sentences[sentence_id - 1]
 
     @property
+    def kept(self) -> list[Sentence]:
+        """The sentences the clean-up kept: all the model ever sees."""
+        return [
+            s for s in self.sentences if not any(r.start <= s.start < r.end for r in self.removed)
+        ]
+
+    @property
     def sentence_ids(self) -> frozenset[int]:
-        """Every valid sentence id of this article."""
-        return frozenset(s.id for s in self.sentences)
+        """The ids of the kept sentences: the only ones a claim may cite."""
+        return frozenset(s.id for s in self.kept)

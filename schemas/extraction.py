@@ -56,7 +56,7 @@ class Extraction(BaseModel):
             if missing:
                 raise ValueError(
                     f"claim {number} cites sentence ids {missing} that the article does not "
-                    f"have; valid ids are 1 to {max(known)}"
+                    "show; cite only ids given in brackets"
                 )
         return self
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from schemas import Briefing
 from service._exceptions import (
     BriefError,
     BriefingError,
@@ -147,6 +148,11 @@ def _summary(usage: Any, seconds: float) -> str:
     type=click.IntRange(1, 64),
     help="Model calls at once (default 1 for the embedded model, else 4).",
 )
+@click.option(
+    "--show-cleaning",
+    is_flag=True,
+    help="List on stderr what was set aside before the model read each article, and why.",
+)
 @click.option("-v", "--verbose", count=True, help="Log what happens on stderr (-vv for more).")
 def main(
     paths: tuple[str, ...],
@@ -158,6 +164,7 @@ def main(
     no_cache: bool,
     cache_dir: Path | None,
     concurrency: int | None,
+    show_cleaning: bool,
     verbose: int,
 ) -> None:
     """Turn several news articles about one story into one cited briefing.
@@ -194,12 +201,27 @@ def main(
     progress.close()
     text = render(briefing, fmt)
     _write(text, output)
+    if show_cleaning:
+        click.echo(cleaning_report(briefing), err=True, nl=False)
     for skipped in briefing.skipped:
         click.echo(
             f"brief: skipped {skipped.subject} ({skipped.stage}): {skipped.reason}", err=True
         )
     click.echo(_summary(briefing.usage, time.monotonic() - started), err=True)
     sys.exit(EXIT_PARTIAL if briefing.skipped else EXIT_OK)
+
+
+def cleaning_report(briefing: Briefing) -> str:
+    """What the clean-up set aside in each article, one line per span."""
+    lines = []
+    for article in briefing.articles:
+        lines.append(f"brief: {article.origin}: set aside {len(article.removed)} spans")
+        for removal in article.removed:
+            excerpt = article.text[removal.start : removal.end].replace("\n", " ")
+            excerpt = excerpt if len(excerpt) <= 60 else excerpt[:57] + "..."
+            span = f"[{removal.start}:{removal.end}]"
+            lines.append(f"  {removal.kind.value:<11} {span:<13} {excerpt!r} ({removal.reason})")
+    return "\n".join(lines) + "\n"
 
 
 def _write(text: str, output: Path | None) -> None:

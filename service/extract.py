@@ -33,10 +33,11 @@ def extraction_schema(sentences: int) -> dict[str, Any]:
 def extraction_request(article: Article) -> ModelRequest:
     """The model request for one article."""
     prompt = load_prompt("extract")
-    messages = prompt.render(sentences=article.sentences, max_claims=MAX_CLAIMS)
+    shown = [{"id": n, "text": s.text} for n, s in enumerate(article.kept, 1)]
+    messages = prompt.render(sentences=shown, max_claims=MAX_CLAIMS)
     return ModelRequest(
         messages=messages,
-        schema=extraction_schema(len(article.sentences)),
+        schema=extraction_schema(len(article.kept)),
         schema_name="Extraction",
         template_version=prompt.version,
         max_tokens=prompt.max_tokens,
@@ -44,18 +45,27 @@ def extraction_request(article: Article) -> ModelRequest:
 
 
 def parse_extraction(content: str, article: Article) -> ArticleClaims:
-    """Validate a reply against the schema and the article's sentence ids, then ground it."""
+    """Validate a reply against the schema and the ids shown, map them back, then ground it.
+
+    The model sees the kept sentences numbered 1..n with no gaps (a small model cites gaps'
+    ids); its evidence is translated back to the article's own sentence ids here.
+    """
+    kept = article.kept
     extraction = Extraction.model_validate_json(
-        content, context={"sentence_ids": article.sentence_ids}
+        content, context={"sentence_ids": range(1, len(kept) + 1)}
     )
-    return ground(extraction, article)
+    claims = [
+        c.model_copy(update={"evidence": [kept[i - 1].id for i in c.evidence]})
+        for c in extraction.claims
+    ]
+    return ground(extraction.model_copy(update={"claims": claims}), article)
 
 
 def _anchored(claim: ExtractedClaim, article: Article) -> ExtractedClaim | None:
     stated_by = [article.sentence(i).text for i in claim.evidence]
     if ungrounded(claim.text, stated_by) is None:
         return claim
-    anchor = best_anchor(claim.text, [(s.id, s.text) for s in article.sentences])
+    anchor = best_anchor(claim.text, [(s.id, s.text) for s in article.kept])
     return None if anchor is None else claim.model_copy(update={"evidence": [anchor]})
 
 

@@ -46,6 +46,8 @@ class ModelRequest:
     template_version: str
     max_tokens: int
     temperature: float = 0.0
+    attempt: int = 0
+    """Which re-ask this is: part of the cache key, so a re-ask never replays an earlier one."""
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,11 @@ class Gateway:
         self.meter = UsageMeter()
 
     def _key(self, request: ModelRequest) -> str:
-        params = {"max_tokens": request.max_tokens, "temperature": request.temperature}
+        params = {
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "attempt": request.attempt,
+        }
         return cache_key(
             self.endpoint.identity,
             request.messages,

@@ -1,4 +1,4 @@
-"""The pipeline: ingest → extract → merge → compose → render, and the public ``brief`` API.
+"""The pipeline: ingest → clean → extract → merge → compose → render, and the ``brief`` API.
 
 Each stage lives in its own module and only passes data forward; the model gateway, the
 reply cache and the local model server are services the stages are handed, never import.
@@ -18,6 +18,7 @@ from service._exceptions import (
     NoUsableInputError,
 )
 from service.cache import ResponseCache
+from service.clean import clean
 from service.compose import build_briefing, compose
 from service.extract import extract
 from service.gateway import Endpoint, Gateway, LiteLLMEndpoint
@@ -89,16 +90,22 @@ async def _extract_all(
 
 
 def _usable(articles: list[Article], skipped: list[Skipped]) -> list[Article]:
-    usable = [a for a in articles if a.sentences]
+    usable = [a for a in articles if a.kept]
     skipped += [
-        Skipped(stage="ingest", subject=a.origin, reason="no text; pass a file with the article")
+        Skipped(stage="ingest", subject=a.origin, reason=_why_empty(a))
         for a in articles
-        if not a.sentences
+        if not a.kept
     ]
     if not usable:
         reasons = "; ".join(f"{s.subject}: {s.reason}" for s in skipped) or "no inputs given"
         raise NoUsableInputError(f"no usable article ({reasons})")
     return usable
+
+
+def _why_empty(article: Article) -> str:
+    if not article.sentences:
+        return "no text; pass a file with the article"
+    return "nothing left after setting aside boilerplate, captions and comments"
 
 
 async def abrief(
@@ -112,7 +119,7 @@ async def abrief(
     """Brief the articles in ``inputs`` (files, directories, or ``-`` for stdin)."""
     settings = settings or Settings()
     ingested = ingest(inputs, sources, stdin)
-    articles = _usable(ingested.articles, ingested.skipped)
+    articles = _usable(clean(ingested.articles), ingested.skipped)
     gateway = make_gateway(settings)
     try:
         briefing = await _run(gateway, articles, progress or _NoProgress(), settings)

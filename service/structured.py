@@ -49,7 +49,7 @@ def _check(reply: Reply, parse: Callable[[str], T]) -> T:
         raise InvalidReplyError(reply.content, describe(error)) from error
 
 
-def _reask(request: ModelRequest, failure: InvalidReplyError) -> ModelRequest:
+def _reask(request: ModelRequest, failure: InvalidReplyError, attempt: int) -> ModelRequest:
     feedback = [
         {"role": "assistant", "content": failure.content},
         {
@@ -60,7 +60,8 @@ def _reask(request: ModelRequest, failure: InvalidReplyError) -> ModelRequest:
     ]
     # A deterministic model asked the same way answers the same way: vary the sampling.
     temperature = max(request.temperature, REASK_TEMPERATURE)
-    return replace(request, messages=[*request.messages, *feedback], temperature=temperature)
+    messages = [*request.messages, *feedback]
+    return replace(request, messages=messages, temperature=temperature, attempt=attempt)
 
 
 async def ask(gateway: Gateway, request: ModelRequest, parse: Callable[[str], T], reasks: int) -> T:
@@ -74,7 +75,8 @@ async def ask(gateway: Gateway, request: ModelRequest, parse: Callable[[str], T]
     try:
         async for attempt in retrying:
             with attempt:
-                current = request if failure is None else _reask(request, failure)
+                number = attempt.retry_state.attempt_number - 1
+                current = request if failure is None else _reask(request, failure, number)
                 try:
                     return _check(await gateway.complete(current), parse)
                 except InvalidReplyError as invalid:

@@ -43,7 +43,7 @@ def overlap(text: str, backing: str) -> float:
     return float(fuzz.token_set_ratio(normal(text), normal(backing)))
 
 
-def _stems(text: str) -> set[str]:
+def stems(text: str) -> set[str]:
     # A five-letter prefix folds most inflections ("killed"/"killing") without a stemmer.
     return {w[:5] for w in normal(text).split() if w not in _STOPWORDS}
 
@@ -54,8 +54,8 @@ def coverage(text: str, backing: str) -> float:
     Unlike a similarity ratio, this does not forgive a text for saying more than its
     backing: a claim stitched from three sentences is not covered by one of them.
     """
-    words = _stems(text)
-    return len(words & _stems(backing)) / len(words) if words else 1.0
+    words = stems(text)
+    return len(words & stems(backing)) / len(words) if words else 1.0
 
 
 def ungrounded(text: str, backing_texts: Sequence[str]) -> str | None:

@@ -26,7 +26,9 @@ def test_valid_extraction_parses() -> None:
 
 
 def test_evidence_must_name_existing_sentences() -> None:
-    with pytest.raises(ValidationError, match=r"sentence ids \[3\].*valid ids are 1 to 2"):
+    with pytest.raises(
+        ValidationError, match=r"sentence ids \[3\].*cite only ids given in brackets"
+    ):
         Extraction.model_validate_json(json.dumps(VALID), context={"sentence_ids": {1, 2}})
 
 

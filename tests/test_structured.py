@@ -56,6 +56,8 @@ def test_history_does_not_grow_with_attempts() -> None:
     gateway = ScriptedGateway(("nope", "stop"), ("still nope", "stop"), (GOOD, "stop"))
     run(gateway)
     assert [len(r.messages) for r in gateway.requests] == [1, 3, 3]
+    assert [r.attempt for r in gateway.requests] == [0, 1, 2]  # distinct cache keys
+    assert [r.temperature for r in gateway.requests] == [0.0, 0.4, 0.4]
     assert gateway.requests[2].messages[1]["content"] == "still nope"
 
 

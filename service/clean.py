@@ -1,0 +1,129 @@
+"""Clean-up, between ingest and extract: set aside what is not the story, and record why.
+
+Real pages carry advertisements, navigation, share prompts, photo captions and credits,
+repeated headlines, reader comments, and sometimes whole other stories glued on after
+the main one. None of it may reach the model. The clean-up works paragraph by paragraph
+(a line of the input) and never edits the text: it records spans as
+:class:`schemas.Removal` with a kind and the rule that matched, so the sentences left
+keep their ids and offsets, and ``brief --show-cleaning`` can show what was set aside.
+
+Rules, in order, each general rather than tuned to any one site:
+
+* after a comments marker ("4 Comments", "Leave a reply") everything is comments;
+* boilerplate lines: ad markers, "Source link", share and subscribe prompts, cookie notices;
+* captions: a paragraph ending in a photo credit ("Photo by X/Y", "(... photo via AP)");
+* the first line, when taken as the title, is the headline; any line repeating an earlier
+  one is repeated;
+* fragments: lines of fewer than five words that end without punctuation (weather
+  widgets, datelines, commenter names, menu items);
+* off-topic: with three or more articles, a paragraph of twelve words or more whose
+  content words mostly appear in no other article of the set is about another story.
+"""
+
+import re
+from collections.abc import Iterator, Sequence
+
+from schemas import Article, Removal, RemovedKind
+from service.verify import stems
+
+COMMENTS_START = re.compile(
+    r"^\s*(\d+\s+comments?|comments?\s*\(\d+\)|leave a (reply|comment)|reader comments|"
+    r"join the (conversation|discussion))\s*$",
+    re.IGNORECASE,
+)
+BOILERPLATE = re.compile(
+    r"^\s*(-?\s*advertisement\b.*|source( link)?|share( this( article| story)?)?( on \w+)?|"
+    r"(sign up|subscribe)\b.{0,80}|read more\b.{0,80}|related( articles| stories)?:?|"
+    r"(highlights|latest news|trending( now)?|most read|popular)|"
+    r".*\bcookies?\b.*\b(accept|consent|policy|settings)\b.*|"
+    r"your email address will not be published.*|all rights reserved.*)\s*$",
+    re.IGNORECASE,
+)
+CAPTION = re.compile(
+    r"(\b(photo|image|picture)s?\s*(by|:|credit:?)\s*[^.!?]{0,80}$)|"
+    r"(\([^()]*\b(photo|getty|pool|file|images?)\b[^()]*\)\s*$)",
+    re.IGNORECASE,
+)
+MIN_WORDS_SENTENCE = 5
+SENTENCE_END = ".!?\"'\u201d\u2019"
+"""Characters a sentence may end with (closing quotes included)."""
+OFF_TOPIC_MIN_WORDS = 12
+OFF_TOPIC_SHARE = 0.4
+"""Below this share of content words found in other articles, a long paragraph is off-topic."""
+OFF_TOPIC_MIN_ARTICLES = 3
+
+
+def _lines(text: str) -> Iterator[tuple[int, int, str]]:
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if line.strip():
+            start = offset + len(line) - len(line.lstrip())
+            yield start, start + len(line.strip()), line.strip()
+        offset += len(line)
+
+
+def _kind(line: str, seen: set[str], in_comments: bool) -> tuple[RemovedKind, str] | None:
+    if in_comments:
+        return RemovedKind.COMMENTS, "after a comments marker"
+    if BOILERPLATE.match(line):
+        return RemovedKind.BOILERPLATE, "ad, navigation or footer line"
+    if CAPTION.search(line):
+        return RemovedKind.CAPTION, "ends with a photo credit"
+    key = " ".join(stems(line)) or line.lower()
+    if key in seen:
+        return RemovedKind.REPEATED, "repeats an earlier line"
+    seen.add(key)
+    if len(line.split()) < MIN_WORDS_SENTENCE and line[-1] not in SENTENCE_END:
+        return RemovedKind.FRAGMENT, "a few words, not a sentence"
+    return None
+
+
+def _line_removals(article: Article) -> list[Removal]:
+    removals: list[Removal] = []
+    seen: set[str] = set()
+    in_comments = False
+    for index, (start, end, line) in enumerate(_lines(article.text)):
+        in_comments = in_comments or bool(COMMENTS_START.match(line))
+        if index == 0 and article.title and line == article.title:
+            seen.add(" ".join(stems(line)) or line.lower())
+            found: tuple[RemovedKind, str] | None = (RemovedKind.HEADLINE, "the title line")
+        else:
+            found = _kind(line, seen, in_comments)
+        if found:
+            removals.append(Removal(kind=found[0], start=start, end=end, reason=found[1]))
+    return removals
+
+
+def _off_topic(article: Article, others: set[str]) -> list[Removal]:
+    removals = []
+    for start, end, line in _lines(article.text):
+        words = stems(line)
+        if len(line.split()) < OFF_TOPIC_MIN_WORDS or not words:
+            continue
+        share = len(words & others) / len(words)
+        if share < OFF_TOPIC_SHARE:
+            reason = f"only {share:.0%} of its words appear in the other articles"
+            removals.append(
+                Removal(kind=RemovedKind.OFF_TOPIC, start=start, end=end, reason=reason)
+            )
+    return removals
+
+
+def _vocabulary(article: Article) -> set[str]:
+    return set().union(*(stems(s.text) for s in article.kept)) if article.kept else set()
+
+
+def clean(articles: Sequence[Article]) -> list[Article]:
+    """The articles with their removals recorded; text, sentences and ids unchanged."""
+    first = [a.model_copy(update={"removed": _line_removals(a)}) for a in articles]
+    if len(first) < OFF_TOPIC_MIN_ARTICLES:
+        return first
+    vocab = [_vocabulary(a) for a in first]
+    cleaned = []
+    for i, article in enumerate(first):
+        others = set().union(*(v for j, v in enumerate(vocab) if j != i))
+        marked = {(r.start, r.end) for r in article.removed}
+        extra = [r for r in _off_topic(article, others) if (r.start, r.end) not in marked]
+        removed = sorted([*article.removed, *extra], key=lambda r: r.start)
+        cleaned.append(article.model_copy(update={"removed": removed}))
+    return cleaned
