@@ -1,5 +1,6 @@
 """An ingested article: its text split into sentences with stable ids and offsets."""
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -60,6 +61,14 @@ class Article(BaseModel):
     """Where it was read from: a path, or ``<stdin>``."""
     title: str | None = None
     """The headline, when the input has one."""
+    url: str | None = None
+    """The page's canonical URL, when known."""
+    published: datetime | None = None
+    """When it was published, when the input says."""
+    author: str | None = None
+    """Who wrote it, when the input says."""
+    duplicate_of: str | None = None
+    """The id of an earlier article with (nearly) the same text: they count as one source."""
     text: str
     """The full text the sentence offsets refer to."""
     sentences: list[Sentence]

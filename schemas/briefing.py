@@ -66,6 +66,12 @@ class Source(BaseModel):
     """The article's headline, if known."""
     origin: str
     """Where the article was read from."""
+    url: str | None = None
+    """The article's URL, if known."""
+    published: datetime | None = None
+    """When it was published, if known."""
+    duplicate_of: int | None = None
+    """The number of the source whose text this one nearly repeats (counted once)."""
 
 
 class Skipped(BaseModel):
@@ -147,6 +153,8 @@ class Briefing(BaseModel):
     """Composed sentences whose wording was replaced by their claims' wording."""
     rejected_claims: list[RejectedClaim] = []
     """Extracted claims that their evidence sentences did not state."""
+    as_of: datetime | None = None
+    """Publication time of the newest source, when any source has one."""
     model: str
     """The model that wrote it."""
     generated_at: datetime

@@ -23,6 +23,13 @@ class BriefError(Exception):
 class InputError(BriefError):
     """An input could not be read, or holds no article text."""
 
+    def __init__(self, subject: str, reason: str = "") -> None:
+        super().__init__(f"{subject}: {reason}" if reason else subject)
+        self.subject = subject
+        """The input: a path, a URL, or a record or entry inside one."""
+        self.reason = reason or subject
+        """What is wrong with it and what to do, in one line."""
+
 
 class NoUsableInputError(InputError):
     """No usable article was left to brief."""

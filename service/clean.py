@@ -18,13 +18,18 @@ Rules, in order, each general rather than tuned to any one site:
   widgets, datelines, commenter names, menu items);
 * off-topic: with three or more articles, a paragraph of twelve words or more whose
   content words mostly appear in no other article of the set is about another story.
+
+Near-duplicates (the same wire story on two sites: kept text at least 90% alike by
+rapidfuzz's ratio) are marked ``duplicate_of`` the earlier one; they count as one source.
 """
 
 import re
 from collections.abc import Iterator, Sequence
 
+from rapidfuzz import fuzz
+
 from schemas import Article, Removal, RemovedKind
-from service.verify import stems
+from service.verify import normal, stems
 
 COMMENTS_START = re.compile(
     r"^\s*(\d+\s+comments?|comments?\s*\(\d+\)|leave a (reply|comment)|reader comments|"
@@ -113,8 +118,38 @@ def _vocabulary(article: Article) -> set[str]:
     return set().union(*(stems(s.text) for s in article.kept)) if article.kept else set()
 
 
+NEAR_DUPLICATE = 90.0
+"""rapidfuzz ratio (0-100) of kept text above which two articles are one story copied."""
+
+
+def _kept_text(article: Article) -> str:
+    return normal(" ".join(s.text for s in article.kept))
+
+
+def mark_duplicates(articles: Sequence[Article]) -> list[Article]:
+    """Mark each article that nearly repeats an earlier one as its duplicate."""
+    marked: list[Article] = []
+    texts: list[str] = []
+    for article in articles:
+        text = _kept_text(article)
+        twin = next((m for m, t in zip(marked, texts, strict=True) if _alike(text, t)), None)
+        if twin is not None:
+            article = article.model_copy(update={"duplicate_of": twin.duplicate_of or twin.id})
+        marked.append(article)
+        texts.append(text)
+    return marked
+
+
+def _alike(a: str, b: str) -> bool:
+    return bool(a) and fuzz.ratio(a, b, score_cutoff=NEAR_DUPLICATE) > 0
+
+
 def clean(articles: Sequence[Article]) -> list[Article]:
-    """The articles with their removals recorded; text, sentences and ids unchanged."""
+    """The articles with removals and duplicates recorded; text, sentences and ids unchanged."""
+    return mark_duplicates(_set_aside(articles))
+
+
+def _set_aside(articles: Sequence[Article]) -> list[Article]:
     first = [a.model_copy(update={"removed": _line_removals(a)}) for a in articles]
     if len(first) < OFF_TOPIC_MIN_ARTICLES:
         return first

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from schemas import Briefing
 from service._exceptions import (
@@ -34,6 +35,7 @@ Examples:
   brief ../shared/seeds/                      brief a folder with the embedded model
   brief a.txt b.md -f json -o briefing.json   write the full JSON briefing
   cat article.txt | brief - other.txt         read one article from stdin
+  brief https://example.org/feed.xml          every entry of a feed (teasers are fetched)
   brief --model openai/gpt-4o-mini news/      any litellm model (key from OPENAI_API_KEY)
   brief --model hosted_vllm/qwen --api-base http://127.0.0.1:8000/v1 news/
 
@@ -86,7 +88,12 @@ def _sources(pairs: tuple[str, ...]) -> dict[str, str]:
 
 def _settings(overrides: dict[str, Any]) -> Settings:
     given = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**given)
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        name = "BRIEF_" + "_".join(str(p) for p in problem["loc"]).upper()
+        raise click.UsageError(f"{name}: {problem['msg']}") from None
 
 
 def _exit_code(error: BriefError) -> int:
@@ -148,6 +155,13 @@ def _summary(usage: Any, seconds: float) -> str:
     type=click.IntRange(1, 64),
     help="Model calls at once (default 1 for the embedded model, else 4).",
 )
+@click.option("--glob", metavar="PATTERN", help="Only read files in folders matching PATTERN.")
+@click.option(
+    "--allow-private-urls",
+    is_flag=True,
+    default=None,
+    help="Fetch URLs on private, loopback or link-local addresses (refused by default).",
+)
 @click.option(
     "--show-cleaning",
     is_flag=True,
@@ -156,40 +170,42 @@ def _summary(usage: Any, seconds: float) -> str:
 @click.option("-v", "--verbose", count=True, help="Log what happens on stderr (-vv for more).")
 def main(
     paths: tuple[str, ...],
-    model: str | None,
-    api_base: str | None,
     fmt: str,
     output: Path | None,
     source_pairs: tuple[str, ...],
     no_cache: bool,
-    cache_dir: Path | None,
-    concurrency: int | None,
     show_cleaning: bool,
     verbose: int,
+    **overrides: Any,
 ) -> None:
     """Turn several news articles about one story into one cited briefing.
 
-    PATHS are .txt or .md files, folders of them, or - for stdin. Every sentence of
-    the briefing cites numbered sources; the JSON format traces each citation to
-    sentence ids and character offsets in the inputs.
+    PATHS are article files (.txt .md .html .htm .json .jsonl, or .xml .rss .atom
+    feeds), folders of them, http(s) URLs of pages or feeds, or - for stdin. Every
+    sentence of the briefing cites numbered sources; the JSON format traces each
+    citation to sentence ids and character offsets in the inputs.
     """
     if not paths:
         raise click.UsageError("give at least one article file, folder, or - for stdin")
     logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
-    overrides = {
-        "model": model,
-        "api_base": api_base,
-        "cache_dir": cache_dir,
-        "concurrency": concurrency,
-        "use_cache": False if no_cache else None,
-    }
-    settings = _settings(overrides)
-    progress = BarProgress()
+    settings = _settings({**overrides, "use_cache": False if no_cache else None})
     started = time.monotonic()
+    briefing = _run(paths, settings, _sources(source_pairs))
+    _write(render(briefing, fmt), output)
+    if show_cleaning:
+        click.echo(cleaning_report(briefing), err=True, nl=False)
+    for skipped in briefing.skipped:
+        line = f"brief: skipped {skipped.subject} ({skipped.stage}): {skipped.reason}"
+        click.echo(line, err=True)
+    click.echo(_summary(briefing.usage, time.monotonic() - started), err=True)
+    sys.exit(EXIT_PARTIAL if briefing.skipped else EXIT_OK)
+
+
+def _run(paths: tuple[str, ...], settings: Settings, sources: dict[str, str]) -> Briefing:
+    """The briefing, or a one-line error and the documented exit code."""
+    progress = BarProgress()
     try:
-        briefing = brief(
-            paths, settings=settings, sources=_sources(source_pairs), progress=progress
-        )
+        return brief(paths, settings=settings, sources=sources, progress=progress)
     except BriefError as error:
         progress.close()
         click.echo(f"brief: error: {error}", err=True)
@@ -198,17 +214,8 @@ def main(
         progress.close()
         click.echo("brief: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
-    progress.close()
-    text = render(briefing, fmt)
-    _write(text, output)
-    if show_cleaning:
-        click.echo(cleaning_report(briefing), err=True, nl=False)
-    for skipped in briefing.skipped:
-        click.echo(
-            f"brief: skipped {skipped.subject} ({skipped.stage}): {skipped.reason}", err=True
-        )
-    click.echo(_summary(briefing.usage, time.monotonic() - started), err=True)
-    sys.exit(EXIT_PARTIAL if briefing.skipped else EXIT_OK)
+    finally:
+        progress.close()
 
 
 def cleaning_report(briefing: Briefing) -> str:

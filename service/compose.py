@@ -206,8 +206,18 @@ def fill(composed: Composed, claims: Sequence[MergedClaim]) -> Composed:
 
 def number_sources(articles: Sequence[Article]) -> list[Source]:
     """One numbered source per article, in input order."""
+    number_of = {a.id: i for i, a in enumerate(articles, 1)}
     return [
-        Source(number=i, article_id=a.id, name=a.source, title=a.title, origin=a.origin)
+        Source(
+            number=i,
+            article_id=a.id,
+            name=a.source,
+            title=a.title,
+            origin=a.origin,
+            url=a.url,
+            published=a.published,
+            duplicate_of=number_of.get(a.duplicate_of or ""),
+        )
         for i, a in enumerate(articles, 1)
     ]
 
@@ -267,6 +277,7 @@ def build_briefing(
         articles=list(articles),
         dropped=composed.dropped,
         repaired=composed.repaired,
+        as_of=max((a.published for a in articles if a.published), default=None),
         model=model,
         generated_at=datetime.now(UTC),
         usage=Usage(),

@@ -1,27 +1,27 @@
-"""Stage 1, ingest: read files, directories and stdin into :class:`schemas.Article` objects.
+"""Stage 1, ingest: files, folders, URLs, feeds and stdin into :class:`schemas.Article` objects.
 
-Text is split into sentences with pysbd (a maintained rule-based splitter), paragraph by
-paragraph, and each sentence keeps its character offsets, so any citation can be traced
-to the exact source text. An input that cannot be used becomes a :class:`schemas.Skipped`
-entry with a one-line reason; the others go on.
+:mod:`service.readers` turns each input into documents; here they get their sentences,
+split with pysbd (a maintained rule-based splitter) paragraph by paragraph, each keeping
+its character offsets so any citation can be traced to the exact source text. An input
+that cannot be used becomes a :class:`schemas.Skipped` entry with a one-line reason; the
+others go on.
 """
 
 import hashlib
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from fnmatch import fnmatch
+from functools import cache, partial
 from pathlib import Path
 from typing import TextIO
 
 import pysbd
 
 from schemas import Article, Sentence, Skipped
+from service._exceptions import InputError
+from service.readers import SUFFIXES, Document, Item, read_file, read_url
 
-SUFFIXES = (".txt", ".md")
-"""File types read from directories."""
-MAX_BYTES = 2_000_000
-"""Larger files are refused: no news article is this long."""
 STDIN = "-"
 
 
@@ -36,77 +36,104 @@ class Ingested:
         self.skipped.append(Skipped(stage="ingest", subject=subject, reason=reason))
 
 
+@dataclass(frozen=True)
+class Options:
+    """How inputs are found and fetched."""
+
+    glob: str | None = None
+    """Only files in folders whose name matches this pattern (default: every known type)."""
+    allow_private_urls: bool = False
+    """Fetch URLs on private, loopback and link-local addresses too."""
+
+
 def ingest(
     inputs: Sequence[str | Path],
     sources: Mapping[str, str] | None = None,
     stdin: TextIO | None = None,
+    options: Options | None = None,
 ) -> Ingested:
-    """Read every input; ``sources`` maps a path or file name to an outlet name."""
+    """Read every input; ``sources`` maps a path, file name or URL to an outlet name."""
     result = Ingested()
     seen: dict[str, str] = {}
-    for origin, text, error in _read_all(inputs, stdin or sys.stdin, result):
-        if error:
-            result.skip(origin, error)
-            continue
-        article = make_article(text, origin, _source_name(origin, sources or {}))
+    for doc in _documents(inputs, stdin or sys.stdin, options or Options(), result):
+        article = article_from(doc, _source_name(doc, sources or {}))
         if article.id in seen:
-            result.skip(origin, f"same text as {seen[article.id]}; read once")
+            result.skip(doc.origin, f"same text as {seen[article.id]}; read once")
             continue
-        seen[article.id] = origin
+        seen[article.id] = doc.origin
         result.articles.append(article)
     return result
 
 
-def _read_all(
-    inputs: Sequence[str | Path], stdin: TextIO, result: Ingested
-) -> Iterator[tuple[str, str, str | None]]:
-    for item in inputs:
-        if str(item) == STDIN:
-            yield "<stdin>", stdin.read(), None
-            continue
-        for path in _expand(Path(item), result):
-            text, error = _read_file(path)
-            yield str(path), text, error
+def _documents(
+    inputs: Sequence[str | Path], stdin: TextIO, options: Options, result: Ingested
+) -> Iterator[Document]:
+    for given in inputs:
+        for reader in _readers(str(given), stdin, options, result):
+            try:
+                items = reader()
+            except InputError as error:
+                items = [error]
+            for item in items:
+                if isinstance(item, InputError):
+                    result.skip(item.subject, item.reason)
+                else:
+                    yield item
 
 
-def _expand(path: Path, result: Ingested) -> list[Path]:
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
-        if not files:
-            result.skip(str(path), "directory holds no .txt or .md files")
-        return files
-    return [path]
+def _readers(
+    item: str, stdin: TextIO, options: Options, result: Ingested
+) -> list[Callable[[], list[Item]]]:
+    if item == STDIN:
+        return [lambda: [Document(text=stdin.read(), origin="<stdin>")]]
+    if item.startswith(("http://", "https://")):
+        return [lambda: read_url(item, options.allow_private_urls)]
+    follow = partial(_read_link, allow_private=options.allow_private_urls)
+    return [partial(read_file, p, follow) for p in _expand(Path(item), options, result)]
 
 
-def _read_file(path: Path) -> tuple[str, str | None]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return "", "no such file; check the path"
-    except OSError as error:
-        return "", f"cannot read: {error.strerror or error}"
-    if len(data) > MAX_BYTES:
-        return "", f"larger than {MAX_BYTES // 1_000_000} MB; split it or pass the article alone"
-    if b"\x00" in data:
-        return "", "binary data, not text; pass a .txt or .md article"
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError:
-        return "", "not UTF-8 text; convert it with iconv -t UTF-8"
+def _read_link(link: str, allow_private: bool) -> list[Item]:
+    return read_url(link, allow_private)
 
 
-def _source_name(origin: str, sources: Mapping[str, str]) -> str:
-    name = Path(origin).name
-    return sources.get(origin) or sources.get(name) or (Path(origin).stem or origin)
+def _expand(path: Path, options: Options, result: Ingested) -> list[Path]:
+    if not path.is_dir():
+        return [path]
+    files = sorted(p for p in path.rglob("*") if p.is_file() and _wanted(p, options.glob))
+    if not files:
+        what = f"files matching {options.glob}" if options.glob else "article files"
+        result.skip(str(path), f"folder holds no {what} ({', '.join(SUFFIXES)})")
+    return files
+
+
+def _wanted(path: Path, glob: str | None) -> bool:
+    return fnmatch(path.name, glob) if glob else path.suffix.lower() in SUFFIXES
+
+
+def _source_name(doc: Document, sources: Mapping[str, str]) -> str:
+    origin = doc.origin.split("#")[0]
+    named = sources.get(origin) or sources.get(Path(origin).name)
+    return named or doc.source or Path(origin).stem or origin
 
 
 def make_article(text: str, origin: str, source: str) -> Article:
-    """Build an article from raw text (an empty text raises no error: check ``sentences``)."""
-    title = _title(text, origin)
-    sentences = split_sentences(text)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    """Build an article from plain text."""
+    return article_from(Document(text=text, origin=origin), source)
+
+
+def article_from(doc: Document, source: str) -> Article:
+    """Build an article from a document (an empty text raises no error: check ``sentences``)."""
+    digest = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()[:12]
     return Article(
-        id=digest, source=source, origin=origin, title=title, text=text, sentences=sentences
+        id=digest,
+        source=source,
+        origin=doc.origin,
+        title=doc.title or _title(doc.text, doc.origin),
+        url=doc.url,
+        published=doc.published,
+        author=doc.author,
+        text=doc.text,
+        sentences=split_sentences(doc.text),
     )
 
 

@@ -3,7 +3,7 @@
 This is the first, deterministic version: two claims are one when their normalised
 wording is nearly the same (rapidfuzz's token-set ratio) *and* they state the same
 numbers, so "600 killed" and "1,000 killed" never merge. Sources are counted by outlet
-name, not by article.
+name, not by article, and a near-duplicate article counts as the outlet it copies.
 """
 
 from collections.abc import Sequence
@@ -31,7 +31,8 @@ class _Group:
 
 def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[MergedClaim]:
     """Merged claims, in order of first appearance, ids ``c1``, ``c2``, ..."""
-    source_of = {a.id: a.source for a in articles}
+    by_id = {a.id: a for a in articles}
+    source_of = {a.id: by_id.get(a.duplicate_of or a.id, a).source for a in articles}
     groups: list[_Group] = []
     for item in claims:
         for claim in item.extraction.claims:

@@ -22,7 +22,7 @@ from service.clean import clean
 from service.compose import build_briefing, compose
 from service.extract import extract
 from service.gateway import Endpoint, Gateway, LiteLLMEndpoint
-from service.ingest import ingest
+from service.ingest import Options, ingest
 from service.local_model import MODEL_ALIAS, EmbeddedEndpoint, LocalServer
 from service.merge import merge
 from service.settings import EMBEDDED, Settings
@@ -116,9 +116,10 @@ async def abrief(
     stdin: TextIO | None = None,
     progress: Progress | None = None,
 ) -> Briefing:
-    """Brief the articles in ``inputs`` (files, directories, or ``-`` for stdin)."""
+    """Brief ``inputs``: files, folders, http(s) URLs of pages or feeds, or ``-`` for stdin."""
     settings = settings or Settings()
-    ingested = ingest(inputs, sources, stdin)
+    options = Options(glob=settings.glob, allow_private_urls=settings.allow_private_urls)
+    ingested = ingest(inputs, sources, stdin, options)
     articles = _usable(clean(ingested.articles), ingested.skipped)
     gateway = make_gateway(settings)
     try:

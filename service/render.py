@@ -1,6 +1,6 @@
 """Stage 5, render: a briefing as Markdown (for people) or JSON (the full, traceable model)."""
 
-from schemas import Briefing, BriefSentence, ClaimStatus
+from schemas import Briefing, BriefSentence, ClaimStatus, Source
 
 FORMATS = ("markdown", "json")
 
@@ -27,15 +27,25 @@ def _paragraph(sentences: list[BriefSentence]) -> str:
 
 def markdown(briefing: Briefing) -> str:
     """The briefing as Markdown, with a numbered source list."""
-    lines = [f"# {briefing.title}", "", _paragraph(briefing.lede), ""]
+    lines = [f"# {briefing.title}", "", *_as_of(briefing), _paragraph(briefing.lede), ""]
     for section in briefing.sections:
         lines += [f"## {section.heading}", "", _paragraph(section.sentences), ""]
     lines += ["## Sources", ""]
-    for source in briefing.sources:
-        title = f" — {source.title}" if source.title else ""
-        lines.append(f"{source.number}. {source.name}{title} (`{source.origin}`)")
+    lines += [_source_line(s) for s in briefing.sources]
     lines += _notes(briefing)
     return "\n".join(lines) + "\n"
+
+
+def _as_of(briefing: Briefing) -> list[str]:
+    return [f"*As of {briefing.as_of:%Y-%m-%d}.*", ""] if briefing.as_of else []
+
+
+def _source_line(source: Source) -> str:
+    title = f" — {source.title}" if source.title else ""
+    date = f", {source.published:%Y-%m-%d}" if source.published else ""
+    where = source.url or f"`{source.origin}`"
+    copy = f" (nearly the same text as [{source.duplicate_of}])" if source.duplicate_of else ""
+    return f"{source.number}. {source.name}{title}{date} ({where}){copy}"
 
 
 def check_line(briefing: Briefing) -> str:

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     """CPU threads for the embedded model; default: all cores."""
     local_context: int = Field(default=8192, ge=2048)
     """Context window of the embedded model, in tokens."""
+    glob: str | None = None
+    """Only read files in folders whose name matches this pattern, e.g. ``*.html``."""
+    allow_private_urls: bool = False
+    """Fetch URLs on private, loopback and link-local addresses (off: feeds are untrusted)."""
     local_url: str | None = None
     """Use an already running server of the embedded model at this URL instead of starting one."""
 

