@@ -1,5 +1,11 @@
 """Hand-built articles and claims, for tests that need no model."""
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
 from schemas import Article, ArticleClaims, ClaimKind, ExtractedClaim, Extraction
 from service.ingest import make_article
 
@@ -14,3 +20,29 @@ def claims(item: Article, *specs: tuple[str, list[int]]) -> ArticleClaims:
     ]
     extraction = Extraction(summary="A summary of the article.", claims=extracted)
     return ArticleClaims(article_id=item.id, extraction=extraction)
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that answers in one call and logs nothing."""
+
+    def reply(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+@contextmanager
+def serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on a free port of 127.0.0.1; yield its base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

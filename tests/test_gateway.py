@@ -6,9 +6,7 @@ behaviour (what is retried, how often), not a model, so no cassette is involved.
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ import pytest
 from service._exceptions import TransportError
 from service.gateway import Gateway, LiteLLMEndpoint, ModelRequest
 from service.settings import Settings
+from tests.helpers import QuietHandler, serve
 
 OK = {
     "id": "x",
@@ -40,30 +39,20 @@ class Script:
 def server() -> Iterator[tuple[str, Script]]:
     script = Script()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
+    class Handler(QuietHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server names it
             length = int(self.headers["Content-Length"])
             script.seen.append(
                 {"body": json.loads(self.rfile.read(length)), "headers": dict(self.headers)}
             )
             status = script.statuses.pop(0) if script.statuses else 200
-            body = json.dumps(
-                OK if status == 200 else {"error": {"message": f"status {status}"}}
-            ).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            error = {"error": {"message": f"status {status}"}}
+            self.reply(
+                status, "application/json", json.dumps(OK if status == 200 else error).encode()
+            )
 
-        def log_message(self, *args: Any) -> None:
-            return None
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", script
-    httpd.shutdown()
+    with serve(Handler) as base:
+        yield f"{base}/v1", script
 
 
 REQUEST = ModelRequest([{"role": "user", "content": "hi"}], {"type": "object"}, "S", "v1", 50)

@@ -1,11 +1,8 @@
 """Every input kind, through a local HTTP server on 127.0.0.1 where a URL is needed."""
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -13,7 +10,7 @@ from service import fetch as fetch_module
 from service.clean import clean
 from service.ingest import Options, ingest
 from service.merge import merge
-from tests.helpers import claims
+from tests.helpers import QuietHandler, claims, serve
 
 PAGE = """<html><head><title>Mayor quits | The Daily</title>
 <meta property="og:site_name" content="The Daily"><meta name="author" content="Jane Roe">
@@ -38,31 +35,21 @@ LONG = "The council passed the budget for next year by a wide margin on Thursday
 def site() -> Iterator[str]:
     pages: dict[str, tuple[str, bytes]] = {}
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
+    class Handler(QuietHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server names it
             if self.path == "/moved":
                 self.send_response(302)
                 self.send_header("Location", "/page.html")
                 self.end_headers()
                 return
             kind, body = pages.get(self.path, ("text/plain", b"gone"))
-            self.send_response(200 if self.path in pages else 404)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(200 if self.path in pages else 404, kind, body)
 
-        def log_message(self, *args: Any) -> None:
-            return None
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    pages["/page.html"] = ("text/html; charset=utf-8", PAGE.encode())
-    pages["/feed.xml"] = ("application/rss+xml", FEED.format(base=base, long=LONG).encode())
-    pages["/notfeed.xml"] = ("application/xml", b"<html><p>not a feed</p></html>")
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield base
-    httpd.shutdown()
+    with serve(Handler) as base:
+        pages["/page.html"] = ("text/html; charset=utf-8", PAGE.encode())
+        pages["/feed.xml"] = ("application/rss+xml", FEED.format(base=base, long=LONG).encode())
+        pages["/notfeed.xml"] = ("application/xml", b"<html><p>not a feed</p></html>")
+        yield base
 
 
 ALLOW = Options(allow_private_urls=True)
