@@ -36,7 +36,7 @@ from service.prompts import load_prompt
 from service.structured import ask
 from service.verify import MIN_ANCHOR, coverage, same_sentence, ungrounded
 
-MIN_SENTENCES = 5
+MIN_SENTENCES = 8
 """A briefing with fewer checked sentences is topped up from the claims themselves."""
 FILL_HEADING = "Also reported"
 MAX_CLAIMS_SHOWN = 16

@@ -1,6 +1,6 @@
 """Stage 5, render: a briefing as Markdown (for people) or JSON (the full, traceable model)."""
 
-from schemas import Briefing, BriefSentence, ClaimStatus, Source
+from schemas import Briefing, BriefSentence, ClaimStatus, Section, Source
 
 FORMATS = ("markdown", "json")
 
@@ -29,11 +29,18 @@ def markdown(briefing: Briefing) -> str:
     """The briefing as Markdown, with a numbered source list."""
     lines = [f"# {briefing.title}", "", *_as_of(briefing), _paragraph(briefing.lede), ""]
     for section in briefing.sections:
-        lines += [f"## {section.heading}", "", _paragraph(section.sentences), ""]
+        lines += [f"## {section.heading}", "", *_body(section), ""]
     lines += ["## Sources", ""]
     lines += [_source_line(s) for s in briefing.sources]
     lines += _notes(briefing)
     return "\n".join(lines) + "\n"
+
+
+def _body(section: Section) -> list[str]:
+    # Claims added by code are separate statements, not prose: show them as a list.
+    if section.from_claims:
+        return [f"- {s.text.strip()} {_marks(s)}" for s in section.sentences]
+    return [_paragraph(section.sentences)]
 
 
 def _as_of(briefing: Briefing) -> list[str]:

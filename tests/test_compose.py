@@ -17,6 +17,7 @@ from service.compose import (
     shown_claims,
 )
 from service.merge import merge
+from service.render import render
 from tests.helpers import article, claims
 
 A = article("About 600 soldiers were killed, Seoul said. Kim held a ceremony.", "alpha")
@@ -132,6 +133,9 @@ def test_a_thin_draft_is_topped_up_from_unused_claims_in_their_own_words() -> No
     briefing = build_briefing(filled, MERGED, [A, B], "test")
     assert briefing.sections[-1].from_claims
     assert briefing.sections[-1].heading == "Also reported"
+    text = render(briefing)
+    assert "## Also reported\n\n- Kim held a ceremony for the dead. [1] *(one source)*\n" in text
+    assert text.rstrip().endswith("1 dropped; 1 added from the claims.*")
 
 
 def test_an_ungrounded_sentence_is_reworded_from_its_claims() -> None:
