@@ -126,6 +126,8 @@ class Usage(BaseModel):
     """Completion tokens of the calls made."""
     cost_usd: float | None = None
     """Cost where the provider's price is known, else None."""
+    fallbacks: int = 0
+    """Times the run moved on to a fallback model."""
 
 
 class Briefing(BaseModel):

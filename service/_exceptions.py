@@ -6,6 +6,7 @@
     ├── ModelError             a model call could not produce a usable reply
     │   ├── TransportError     the provider kept failing (after transport retries)
     │   ├── ReplyInvalidError  replies stayed invalid (after bounded re-asks)
+    │   ├── BudgetExceededError the run's token or cost cap stops further calls
     │   └── CassetteMissError  a test asked for a reply no cassette holds (never retried)
     ├── LocalModelError        the embedded model cannot run
     │   ├── LocalModelMissingError  the ``local`` extra is not installed
@@ -50,6 +51,10 @@ class ReplyInvalidError(ModelError):
         super().__init__(message)
         self.last_reply = last_reply
         """The last invalid reply, for callers that can salvage part of it."""
+
+
+class BudgetExceededError(ModelError):
+    """The run's token or cost budget does not allow another call."""
 
 
 class CassetteMissError(ModelError):

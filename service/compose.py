@@ -204,6 +204,13 @@ def fill(composed: Composed, claims: Sequence[MergedClaim]) -> Composed:
     return composed
 
 
+def from_claims_only(claims: Sequence[MergedClaim], articles: Sequence[Article]) -> Composed:
+    """A briefing made by code alone, when no composer can be asked (the budget is spent)."""
+    title = next((a.title for a in articles if a.title), None) or "What the sources report"
+    empty = Draft.model_construct(title=title, lede=[], sections=[])
+    return fill(Composed(empty, []), claims)
+
+
 def number_sources(articles: Sequence[Article]) -> list[Source]:
     """One numbered source per article, in input order."""
     number_of = {a.id: i for i, a in enumerate(articles, 1)}

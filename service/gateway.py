@@ -4,25 +4,35 @@ Layers, each bounded and in one place:
 
 1. cache: a call whose key is in the reply cache returns at once, costs no tokens, and
    never imports litellm (importing it takes seconds);
-2. transport retry (here): rate limits, timeouts, dropped connections and 5xx are retried
-   ``Settings.transport_retries`` times with jittered exponential back-off; litellm's and
-   the provider SDK's own retries are switched off (``num_retries=0``) so that only this
-   layer retries. Authentication and bad-request errors, and a test's cassette miss, are
-   never retried;
-3. re-ask on an invalid reply lives in :mod:`service.structured`, above this one.
+2. budget (:mod:`service.budget`): a call that could take the run past its token cap is
+   never made; the cost cap stops new calls once reached;
+3. transport retry (here): rate limits, timeouts, dropped connections and 5xx are retried
+   ``Settings.transport_retries`` times, waiting what ``Retry-After`` asks (capped at
+   ``Settings.retry_wait_max``) or a jittered exponential back-off; litellm's and the
+   provider SDK's own retries are switched off (``num_retries=0``) so that only this layer
+   retries. Authentication and bad-request errors, and a test's cassette miss, are never
+   retried;
+4. fallback (here): when a model's transport retries are spent or it refuses the request,
+   the next of ``Settings.fallback_models`` takes over for the rest of the run; at most
+   ``(transport_retries + 1) x (1 + len(fallback_models))`` sends per request;
+5. re-ask on an invalid reply lives in :mod:`service.structured`, above this one, with its
+   own bound that a fallback does not reset.
 
 litellm is told to use its bundled price map, so it never reaches the network at import.
 """
 
 import importlib
+import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     retry_if_exception,
     stop_after_attempt,
     wait_random_exponential,
@@ -30,10 +40,12 @@ from tenacity import (
 
 from schemas import Usage
 from service._exceptions import BriefError, CassetteMissError, ModelError, TransportError
+from service.budget import Budget
 from service.cache import ResponseCache, cache_key
 from service.settings import Settings
 
 Message = dict[str, str]
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -147,6 +159,28 @@ def _is_cassette_miss(error: BaseException) -> bool:
     return "CannotOverwriteExistingCassetteException" in f"{type(error).__name__} {error}"
 
 
+def retry_after(error: BaseException | None) -> float | None:
+    """Seconds the provider asked us to wait (``Retry-After``), if it said."""
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or getattr(error, "litellm_response_headers", None)
+    value = headers.get("retry-after") if headers is not None else None
+    try:
+        return max(float(value), 0.0) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: fall back to our own back-off
+
+
+def _wait(cap: float) -> Callable[[RetryCallState], float]:
+    """Honour ``Retry-After`` (capped); otherwise jittered exponential back-off."""
+    backoff = wait_random_exponential(multiplier=0.5, max=cap)
+
+    def wait(state: RetryCallState) -> float:
+        asked = retry_after(state.outcome.exception() if state.outcome else None)
+        return min(asked, cap) if asked is not None else backoff(state)
+
+    return wait
+
+
 def _is_transient(error: BaseException) -> bool:
     if _is_cassette_miss(error):
         return False
@@ -154,13 +188,28 @@ def _is_transient(error: BaseException) -> bool:
 
 
 class Gateway:
-    """Sends requests to one endpoint, through the cache and the transport retry."""
+    """Sends requests through the cache, the budget, the transport retry and the fallbacks.
 
-    def __init__(self, endpoint: Endpoint, settings: Settings, cache: ResponseCache | None) -> None:
-        self.endpoint = endpoint
+    ``endpoints`` are tried in order: when one keeps failing (its transport retries are
+    spent, or it refuses the request, e.g. structured output), the gateway moves to the
+    next and stays there for the rest of the run. The re-ask budget above and the run's
+    token budget are not reset by a fallback.
+    """
+
+    def __init__(
+        self, endpoints: list[Endpoint], settings: Settings, cache: ResponseCache | None
+    ) -> None:
+        self.endpoints = endpoints
         self.settings = settings
         self.cache = cache
         self.meter = UsageMeter()
+        self.budget = Budget(settings.max_tokens_per_run, settings.max_cost_per_run)
+        self._active = 0
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """The endpoint calls go to now."""
+        return self.endpoints[self._active]
 
     def _key(self, request: ModelRequest) -> str:
         params = {
@@ -177,37 +226,65 @@ class Gateway:
         )
 
     async def complete(self, request: ModelRequest) -> Reply:
-        """The reply to ``request``, from the cache or the model."""
-        key = self._key(request)
-        stored = self.cache.get(key) if self.cache else None
-        if stored is not None:
-            self.meter.hit()
-            return Reply(**{**stored, "cached": True})
-        reply, cost = await self._call_with_retry(request)
-        self.meter.call(reply, cost)
-        if self.cache is not None and reply.finish_reason != "length":
-            self.cache.put(key, _stored(reply))
-        return reply
+        """The reply to ``request``, from the cache or a model."""
+        while True:
+            key = self._key(request)
+            stored = self.cache.get(key) if self.cache else None
+            if stored is not None:
+                self.meter.hit()
+                return Reply(**{**stored, "cached": True})
+            self.budget.check(self.meter.usage, request)
+            tried = self._active
+            try:
+                reply, cost = await self._call_with_retry(self.endpoints[tried], request)
+            except TransportError as error:
+                self._fall_back(tried, error)
+                continue
+            self.meter.call(reply, cost)
+            if self.cache is not None and reply.finish_reason != "length":
+                self.cache.put(key, _stored(reply))
+            return reply
 
-    async def _call_with_retry(self, request: ModelRequest) -> tuple[Reply, float | None]:
+    def _fall_back(self, tried: int, error: TransportError) -> None:
+        if tried < self._active:
+            return  # a concurrent call already moved on: just go to the current one
+        if tried + 1 >= len(self.endpoints):
+            raise error
+        failed = self.endpoint.identity
+        self._active = tried + 1
+        self.meter.usage.fallbacks += 1
+        logger.warning(
+            "model %s failed (%s); falling back to %s", failed, error, self.endpoint.identity
+        )
+
+    async def close(self) -> None:
+        """Release every endpoint (stops an embedded model server)."""
+        for endpoint in self.endpoints:
+            await endpoint.close()
+
+    async def _call_with_retry(
+        self, endpoint: Endpoint, request: ModelRequest
+    ) -> tuple[Reply, float | None]:
+        # One endpoint for all attempts: a fallback made meanwhile by a concurrent call
+        # takes effect at this request's next turn of the loop in ``complete``.
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.transport_retries + 1),
-            wait=wait_random_exponential(multiplier=0.5, max=20),
+            wait=_wait(self.settings.retry_wait_max),
             retry=retry_if_exception(_is_transient),
             reraise=True,
         )
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._call(request)
+                    return await self._call(endpoint, request)
         except BriefError:
             raise  # our own errors (a local model that cannot start) pass through as they are
         except Exception as error:
             raise _model_error(error) from error
         raise AssertionError("unreachable: tenacity either returns or raises")
 
-    async def _call(self, request: ModelRequest) -> tuple[Reply, float | None]:
-        model, api_base = await self.endpoint.connect()
+    async def _call(self, endpoint: Endpoint, request: ModelRequest) -> tuple[Reply, float | None]:
+        model, api_base = await endpoint.connect()
         litellm = _litellm()
         response = await litellm.acompletion(
             model=model,
@@ -215,17 +292,18 @@ class Gateway:
             messages=request.messages,
             max_tokens=request.max_tokens,
             temperature=request.temperature,
-            response_format=self._response_format(request),
+            response_format=_response_format(endpoint, request),
             num_retries=0,
             timeout=self.settings.timeout,
         )
         return _reply(response), _cost(litellm, response)
 
-    def _response_format(self, request: ModelRequest) -> dict[str, Any]:
-        if self.endpoint.json_object_schema:
-            return {"type": "json_object", "schema": request.schema}
-        schema = {"name": request.schema_name, "schema": request.schema, "strict": False}
-        return {"type": "json_schema", "json_schema": schema}
+
+def _response_format(endpoint: Endpoint, request: ModelRequest) -> dict[str, Any]:
+    if endpoint.json_object_schema:
+        return {"type": "json_object", "schema": request.schema}
+    schema = {"name": request.schema_name, "schema": request.schema, "strict": False}
+    return {"type": "json_schema", "json_schema": schema}
 
 
 def _reply(response: Any) -> Reply:

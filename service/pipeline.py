@@ -12,6 +12,7 @@ from typing import Protocol, TextIO
 from schemas import Article, ArticleClaims, Briefing, Skipped
 from service._exceptions import (
     BriefingError,
+    BudgetExceededError,
     CassetteMissError,
     LocalModelError,
     ModelError,
@@ -19,7 +20,7 @@ from service._exceptions import (
 )
 from service.cache import ResponseCache
 from service.clean import clean
-from service.compose import build_briefing, compose
+from service.compose import build_briefing, compose, from_claims_only
 from service.extract import extract
 from service.gateway import Endpoint, Gateway, LiteLLMEndpoint
 from service.ingest import Options, ingest
@@ -54,15 +55,22 @@ def make_endpoint(settings: Settings) -> Endpoint:
     return LiteLLMEndpoint(settings.model, settings.api_base)
 
 
+def _fallback_settings(settings: Settings, model: str) -> Settings:
+    # "model@http://host/v1" names a fallback on its own server; a plain name uses none.
+    name, _, base = model.partition("@") if "@http" in model else (model, "", "")
+    return settings.model_copy(update={"model": name, "api_base": base or None})
+
+
 def model_label(settings: Settings) -> str:
     """The model's name as shown to users."""
     return f"embedded/{MODEL_ALIAS}" if settings.model == EMBEDDED else settings.model
 
 
 def make_gateway(settings: Settings) -> Gateway:
-    """A gateway to the configured model, with the shared cache unless disabled."""
+    """A gateway to the model and its fallbacks, with the shared cache unless disabled."""
     cache = ResponseCache(settings.cache_dir) if settings.use_cache else None
-    return Gateway(make_endpoint(settings), settings, cache)
+    fallbacks = [make_endpoint(_fallback_settings(settings, m)) for m in settings.fallback_models]
+    return Gateway([make_endpoint(settings), *fallbacks], settings, cache)
 
 
 async def _extract_one(
@@ -125,11 +133,15 @@ async def abrief(
     try:
         briefing = await _run(gateway, articles, progress or _NoProgress(), settings)
     finally:
-        await gateway.endpoint.close()
+        await gateway.close()
         if gateway.cache is not None:
             gateway.cache.close()
     briefing.skipped = [*ingested.skipped, *briefing.skipped]
     return briefing
+
+
+def _budget_note(error: BudgetExceededError) -> str:
+    return f"{error}; the briefing lists the best-supported claims in their own words"
 
 
 async def _run(
@@ -145,6 +157,9 @@ async def _run(
     progress.stage("Writing the briefing", 1)
     try:
         composed = await compose(gateway, merged, len(read), settings.reasks)
+    except BudgetExceededError as error:
+        composed = from_claims_only(merged, read)
+        failures.append(Skipped(stage="compose", subject="briefing", reason=_budget_note(error)))
     except ModelError as error:
         raise BriefingError(f"the briefing could not be composed: {error}") from error
     progress.advance()

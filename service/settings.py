@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     """A litellm model string, or ``embedded`` for the bundled local model."""
     api_base: str | None = None
     """Base URL of an OpenAI-compatible server, for models that need one."""
+    fallback_models: list[str] = []
+    """litellm model strings tried in order when the model keeps failing (JSON list in env)."""
+    max_tokens_per_run: int | None = Field(default=None, ge=1)
+    """Token budget of a run, retries and fallbacks included; never exceeded."""
+    max_cost_per_run: float | None = Field(default=None, gt=0)
+    """Cost budget of a run in USD, where prices are known; no call starts past it."""
     cache_dir: Path = Field(default_factory=default_cache_dir)
     """Where model replies and the assembled local weights are kept."""
     use_cache: bool = True
@@ -36,6 +42,8 @@ class Settings(BaseSettings):
     """How many times a failed call (rate limit, timeout, 5xx) is retried."""
     timeout: float = Field(default=300.0, gt=0)
     """Seconds one model call may take."""
+    retry_wait_max: float = Field(default=30.0, ge=0)
+    """Longest wait between transport retries, Retry-After included (seconds)."""
     local_threads: int | None = Field(default=None, ge=1)
     """CPU threads for the embedded model; default: all cores."""
     local_context: int = Field(default=8192, ge=2048)

@@ -52,7 +52,7 @@ class _FailingEndpoint:
 
 def test_a_hit_costs_no_call_and_no_tokens(tmp_path: Path) -> None:
     cache = ResponseCache(tmp_path)
-    gateway = Gateway(_FailingEndpoint(), Settings(cache_dir=tmp_path), cache)
+    gateway = Gateway([_FailingEndpoint()], Settings(cache_dir=tmp_path), cache)
     request = ModelRequest(MESSAGES, SCHEMA, "S", "v1", max_tokens=100)
     stored = {"content": "{}", "finish_reason": "stop", "prompt_tokens": 9, "completion_tokens": 3}
     cache.put(gateway._key(request), stored)

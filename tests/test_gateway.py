@@ -60,9 +60,13 @@ REQUEST = ModelRequest([{"role": "user", "content": "hi"}], {"type": "object"}, 
 
 def _gateway(url: str, tmp_path: Path, retries: int = 3) -> Gateway:
     settings = Settings(
-        model="hosted_vllm/scripted", api_base=url, cache_dir=tmp_path, transport_retries=retries
+        model="hosted_vllm/scripted",
+        api_base=url,
+        cache_dir=tmp_path,
+        transport_retries=retries,
+        retry_wait_max=0.05,
     )
-    return Gateway(LiteLLMEndpoint(settings.model, url), settings, None)
+    return Gateway([LiteLLMEndpoint(settings.model, url)], settings, None)
 
 
 def test_server_errors_are_retried_then_succeed(server: tuple[str, Script], tmp_path: Path) -> None:

@@ -1,0 +1,167 @@
+"""The whole pipeline against the fault-injecting server: every run ends in a valid briefing or
+an explicit failure, no article is lost, calls are bounded, the budget holds."""
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schemas import Briefing
+from service import BriefError, brief
+from service._exceptions import TransportError
+from service.gateway import Gateway, LiteLLMEndpoint, ModelRequest, retry_after
+from service.settings import Settings
+from tests.conftest import SEEDS
+from tests.fault_server import FAULTS, Plan, fault_server
+
+ARTICLES = 5
+
+
+def settings_for(url: str, tmp_path: Path, **extra: Any) -> Settings:
+    base: dict[str, Any] = {
+        "model": "hosted_vllm/fault",
+        "api_base": url,
+        "cache_dir": tmp_path,
+        "use_cache": False,
+        "timeout": 1.0,
+        "retry_wait_max": 0.01,
+        "transport_retries": 3,
+        "reasks": 2,
+    }
+    return Settings(**{**base, **extra})
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Plan]]:
+    plan = Plan(hang=2.0)
+    with fault_server(plan) as url:
+        yield url, plan
+
+
+def max_calls(settings: Settings, models: int = 1) -> int:
+    """The bound: every request (articles + compose) x its re-asks x its sends x models."""
+    sends = (settings.transport_retries + 1) * models
+    return (ARTICLES + 1) * (settings.reasks + 1) * sends
+
+
+def assert_accounted(briefing: Briefing) -> None:
+    """Every citation resolves and every seed article is a source or a reported failure."""
+    articles = {a.id: a for a in briefing.articles}
+    for sentence in briefing.all_sentences():
+        assert sentence.citations
+        for citation in sentence.citations:
+            assert set(citation.sentence_ids) <= articles[citation.article_id].sentence_ids
+    sourced = {Path(s.origin).name for s in briefing.sources}
+    failed = {Path(s.subject).name for s in briefing.skipped if s.stage == "extract"}
+    assert sourced | failed == {p.name for p in SEEDS.glob("*.txt")}
+    assert not sourced & failed
+
+
+def run(settings: Settings) -> Briefing | BriefError:
+    try:
+        return brief([SEEDS], settings=settings)
+    except BriefError as error:
+        return error
+
+
+def test_no_faults_makes_one_call_per_article_and_one_to_compose(
+    server: tuple[str, Plan], tmp_path: Path
+) -> None:
+    url, plan = server
+    briefing = run(settings_for(url, tmp_path))
+    assert isinstance(briefing, Briefing)
+    assert_accounted(briefing)
+    assert briefing.skipped == []
+    assert len(plan.requests) == ARTICLES + 1
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_each_fault_alone_ends_cleanly(
+    fault: str, server: tuple[str, Plan], tmp_path: Path
+) -> None:
+    url, plan = server
+    plan.faults, plan.rate = (fault,), 0.4
+    settings = settings_for(url, tmp_path)
+    outcome = run(settings)
+    assert plan.injected, "the plan injected no fault"
+    assert len(plan.requests) <= max_calls(settings)
+    if isinstance(outcome, Briefing):
+        assert_accounted(outcome)
+    else:
+        assert str(outcome).strip()
+        assert "\n" not in str(outcome)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_thirty_percent_mixed_faults(seed: int, server: tuple[str, Plan], tmp_path: Path) -> None:
+    url, plan = server
+    plan.rate, plan.seed = 0.3, seed
+    plan.__post_init__()
+    settings = settings_for(url, tmp_path, max_tokens_per_run=200_000)
+    outcome = run(settings)
+    assert len(plan.requests) <= max_calls(settings)
+    if isinstance(outcome, Briefing):
+        assert_accounted(outcome)
+        assert outcome.usage.prompt_tokens + outcome.usage.completion_tokens <= 200_000
+        assert outcome.usage.calls <= len(plan.requests)
+    else:
+        assert str(outcome).strip()
+
+
+def test_reasks_never_grow_the_history(server: tuple[str, Plan], tmp_path: Path) -> None:
+    url, plan = server
+    plan.faults, plan.rate = ("malformed", "schema", "invented-ids", "truncated"), 0.5
+    run(settings_for(url, tmp_path))
+    assert plan.injected
+    assert max(len(r["body"]["messages"]) for r in plan.requests) == 4
+
+
+def test_retry_after_is_read_from_the_provider(server: tuple[str, Plan], tmp_path: Path) -> None:
+    url, plan = server
+    plan.faults, plan.rate, plan.retry_after = ("429",), 1.0, "7"
+    settings = settings_for(url, tmp_path, transport_retries=0)
+    gateway = Gateway([LiteLLMEndpoint(settings.model, url)], settings, None)
+    request = ModelRequest([{"role": "user", "content": "[1] A sentence."}], {}, "S", "v1", 20)
+    with pytest.raises(TransportError) as raised:
+        asyncio.run(gateway.complete(request))
+    assert retry_after(raised.value.__cause__) == 7.0
+
+
+def test_a_failing_model_falls_back_once_and_stays(tmp_path: Path) -> None:
+    broken, healthy = Plan(rate=1.0, faults=("500",)), Plan()
+    with fault_server(broken) as bad_url, fault_server(healthy) as good_url:
+        settings = settings_for(
+            bad_url, tmp_path, fallback_models=[f"hosted_vllm/backup@{good_url}"]
+        )
+        briefing = run(settings)
+    assert isinstance(briefing, Briefing)
+    assert_accounted(briefing)
+    assert briefing.usage.fallbacks == 1
+    assert briefing.skipped == []
+    # only the calls already in flight when the first one gave up reached the broken model
+    in_flight = settings.effective_concurrency()
+    assert len(broken.requests) <= in_flight * (settings.transport_retries + 1)
+    assert len(healthy.requests) == ARTICLES + 1
+
+
+def test_the_token_budget_is_never_exceeded(server: tuple[str, Plan], tmp_path: Path) -> None:
+    url, _ = server
+    budget = 6_000
+    briefing = run(settings_for(url, tmp_path, max_tokens_per_run=budget))
+    assert isinstance(briefing, Briefing)
+    assert_accounted(briefing)
+    assert briefing.usage.prompt_tokens + briefing.usage.completion_tokens <= budget
+    reasons = [s.reason for s in briefing.skipped]
+    assert any(r.startswith("run budget reached") for r in reasons)
+
+
+def test_a_budget_too_small_for_anything_is_an_explicit_failure(
+    server: tuple[str, Plan], tmp_path: Path
+) -> None:
+    url, plan = server
+    outcome = run(settings_for(url, tmp_path, max_tokens_per_run=100))
+    assert isinstance(outcome, BriefError)
+    assert "run budget reached" in str(outcome)
+    assert plan.requests == []
