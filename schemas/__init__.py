@@ -11,7 +11,7 @@ Data passed between stages and returned to users:
     Briefing and its parts     -- the final, cited output
 """
 
-from schemas.article import Article, Removal, RemovedKind, Sentence
+from schemas.article import Article, Removal, RemovedKind, Sentence, SetAside
 from schemas.briefing import (
     Briefing,
     BriefSentence,
@@ -54,6 +54,7 @@ __all__ = [
     "RepairedSentence",
     "Section",
     "Sentence",
+    "SetAside",
     "Skipped",
     "Source",
     "Support",

@@ -16,6 +16,9 @@ class RemovedKind(StrEnum):
     REPEATED = "repeated"
     FRAGMENT = "fragment"
     OFF_TOPIC = "off-topic"
+    SUSPECTED_INJECTION = "suspected-injection"
+    MARKUP = "markup"
+    TOO_LONG = "too-long"
 
 
 class Removal(BaseModel):
@@ -31,6 +34,23 @@ class Removal(BaseModel):
     """Offset just past the span's last character."""
     reason: str
     """The rule that matched, in a few words."""
+
+
+class SetAside(BaseModel):
+    """A removed span quoted with its article, for reports (suspected injections)."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    origin: str
+    """The article's input."""
+    kind: RemovedKind
+    """Why it was set aside."""
+    start: int = Field(ge=0)
+    """Offset in the article text."""
+    end: int = Field(ge=0)
+    """Offset just past the span."""
+    text: str
+    """The text set aside."""
 
 
 class Sentence(BaseModel):

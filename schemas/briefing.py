@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.article import Article
+from schemas.article import Article, SetAside
 from schemas.extraction import RejectedClaim
 from schemas.merged import ClaimStatus, MergedClaim
 
@@ -153,6 +153,8 @@ class Briefing(BaseModel):
     """Composed sentences that failed validation and were left out."""
     repaired: list[RepairedSentence] = []
     """Composed sentences whose wording was replaced by their claims' wording."""
+    suspected_injections: list[SetAside] = []
+    """Lines of any input that read as instructions to the model, set aside unread."""
     rejected_claims: list[RejectedClaim] = []
     """Extracted claims that their evidence sentences did not state."""
     as_of: datetime | None = None

@@ -9,6 +9,8 @@ keep their ids and offsets, and ``brief --show-cleaning`` can show what was set 
 
 Rules, in order, each general rather than tuned to any one site:
 
+* hostile lines (:mod:`service.guard`): text that reads as instructions to the model, fake
+  roles, replies or sentence ids, our own prompt delimiters, and script markup;
 * after a comments marker ("4 Comments", "Leave a reply") everything is comments;
 * boilerplate lines: ad markers, "Source link", share and subscribe prompts, cookie notices;
 * captions: a paragraph ending in a photo credit ("Photo by X/Y", "(... photo via AP)");
@@ -19,6 +21,9 @@ Rules, in order, each general rather than tuned to any one site:
 * off-topic: with three or more articles, a paragraph of twelve words or more whose
   content words mostly appear in no other article of the set is about another story.
 
+Last, sentences over 1,500 characters, and whatever exceeds 12,000 characters of kept text
+per article, are set aside as too long (the model's context is small).
+
 Near-duplicates (the same wire story on two sites: kept text at least 90% alike by
 rapidfuzz's ratio) are marked ``duplicate_of`` the earlier one; they count as one source.
 """
@@ -28,7 +33,8 @@ from collections.abc import Iterator, Sequence
 
 from rapidfuzz import fuzz
 
-from schemas import Article, Removal, RemovedKind
+from schemas import Article, Removal, RemovedKind, SetAside
+from service.guard import hostile
 from service.verify import normal, stems
 
 COMMENTS_START = re.compile(
@@ -68,6 +74,9 @@ def _lines(text: str) -> Iterator[tuple[int, int, str]]:
 
 
 def _kind(line: str, seen: set[str], in_comments: bool) -> tuple[RemovedKind, str] | None:
+    danger = hostile(line)
+    if danger:
+        return RemovedKind(danger[0]), danger[1]
     if in_comments:
         return RemovedKind.COMMENTS, "after a comments marker"
     if BOILERPLATE.match(line):
@@ -144,9 +153,53 @@ def _alike(a: str, b: str) -> bool:
     return bool(a) and fuzz.ratio(a, b, score_cutoff=NEAR_DUPLICATE) > 0
 
 
+MAX_SENTENCE_CHARS = 1_500
+"""A longer "sentence" is a run-on page dump, not a sentence: set aside."""
+MAX_ARTICLE_CHARS = 12_000
+"""Kept text sent to the model per article (about 3,000 tokens); the rest is set aside."""
+
+
+def _too_long(article: Article) -> list[Removal]:
+    removals, total = [], 0
+    for sentence in article.kept:
+        if len(sentence.text) > MAX_SENTENCE_CHARS:
+            reason = f"a sentence over {MAX_SENTENCE_CHARS:,} characters"
+        else:
+            total += len(sentence.text)
+            if total <= MAX_ARTICLE_CHARS:
+                continue
+            reason = f"beyond the {MAX_ARTICLE_CHARS:,} characters sent per article"
+        span = (sentence.start, sentence.end)
+        removals.append(
+            Removal(kind=RemovedKind.TOO_LONG, start=span[0], end=span[1], reason=reason)
+        )
+    return removals
+
+
+def _cap(article: Article) -> Article:
+    extra = _too_long(article)
+    if not extra:
+        return article
+    return article.model_copy(
+        update={"removed": sorted([*article.removed, *extra], key=lambda r: r.start)}
+    )
+
+
+def suspected_injections(articles: Sequence[Article]) -> list[SetAside]:
+    """Every span set aside as a suspected prompt injection, with its text."""
+    return [
+        SetAside(
+            origin=a.origin, kind=r.kind, start=r.start, end=r.end, text=a.text[r.start : r.end]
+        )
+        for a in articles
+        for r in a.removed
+        if r.kind is RemovedKind.SUSPECTED_INJECTION
+    ]
+
+
 def clean(articles: Sequence[Article]) -> list[Article]:
     """The articles with removals and duplicates recorded; text, sentences and ids unchanged."""
-    return mark_duplicates(_set_aside(articles))
+    return mark_duplicates([_cap(a) for a in _set_aside(articles)])
 
 
 def _set_aside(articles: Sequence[Article]) -> list[Article]:

@@ -38,6 +38,8 @@ Examples:
   brief https://example.org/feed.xml          every entry of a feed (teasers are fetched)
   brief --model openai/gpt-4o-mini news/      any litellm model (key from OPENAI_API_KEY)
   brief --model hosted_vllm/qwen --api-base http://127.0.0.1:8000/v1 news/
+  brief -m openai/gpt-4o-mini --fallback-model anthropic/claude-3-5-haiku-latest \\
+        --max-tokens 200000 news/             a fallback model and a token budget
 
 \b
 Every option can also be set as an environment variable BRIEF_<NAME>
@@ -87,7 +89,7 @@ def _sources(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _settings(overrides: dict[str, Any]) -> Settings:
-    given = {k: v for k, v in overrides.items() if v is not None}
+    given = {k: v for k, v in overrides.items() if v is not None and v != ()}
     try:
         return Settings(**given)
     except ValidationError as error:
@@ -121,6 +123,26 @@ def _summary(usage: Any, seconds: float) -> str:
     "-m", "--model", help="litellm model string, or 'embedded' (default) for the local model."
 )
 @click.option("--api-base", metavar="URL", help="Base URL of an OpenAI-compatible server.")
+@click.option(
+    "--fallback-model",
+    "fallback_models",
+    multiple=True,
+    metavar="MODEL",
+    help="Model to move to when the model keeps failing (repeatable, in order; MODEL@URL "
+    "for one on its own server).",
+)
+@click.option(
+    "--max-tokens",
+    "max_tokens_per_run",
+    type=click.IntRange(1),
+    help="Token budget of the run, retries included; never exceeded.",
+)
+@click.option(
+    "--max-cost",
+    "max_cost_per_run",
+    type=click.FloatRange(0, min_open=True),
+    help="Cost budget of the run in USD (where the price is known).",
+)
 @click.option(
     "-f",
     "--format",

@@ -32,6 +32,7 @@ from schemas import (
 )
 from service._exceptions import BriefingError, ReplyInvalidError
 from service.gateway import Gateway, ModelRequest
+from service.guard import as_data
 from service.prompts import load_prompt
 from service.structured import ask
 from service.verify import MIN_ANCHOR, coverage, same_sentence, ungrounded
@@ -69,7 +70,10 @@ def compose_request(claims: Sequence[MergedClaim], n_articles: int) -> ModelRequ
     """The model request that writes the briefing."""
     prompt = load_prompt("compose")
     ordered = shown_claims(claims)
-    messages = prompt.render(claims=ordered, n_articles=n_articles)
+    shown = [
+        {"id": c.id, "sources": c.sources, "kind": c.kind, "text": as_data(c.text)} for c in ordered
+    ]
+    messages = prompt.render(claims=shown, n_articles=n_articles)
     return ModelRequest(
         messages=messages,
         schema=draft_schema(),

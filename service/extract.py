@@ -13,6 +13,7 @@ from typing import Any
 from schemas import Article, ArticleClaims, ExtractedClaim, Extraction, RejectedClaim
 from schemas.extraction import MAX_CLAIMS
 from service.gateway import Gateway, ModelRequest
+from service.guard import as_data
 from service.prompts import load_prompt
 from service.structured import ask
 from service.verify import best_anchor, same_sentence, ungrounded
@@ -33,7 +34,7 @@ def extraction_schema(sentences: int) -> dict[str, Any]:
 def extraction_request(article: Article) -> ModelRequest:
     """The model request for one article."""
     prompt = load_prompt("extract")
-    shown = [{"id": n, "text": s.text} for n, s in enumerate(article.kept, 1)]
+    shown = [{"id": n, "text": as_data(s.text)} for n, s in enumerate(article.kept, 1)]
     messages = prompt.render(sentences=shown, max_claims=MAX_CLAIMS)
     return ModelRequest(
         messages=messages,

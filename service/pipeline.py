@@ -19,7 +19,7 @@ from service._exceptions import (
     NoUsableInputError,
 )
 from service.cache import ResponseCache
-from service.clean import clean
+from service.clean import clean, suspected_injections
 from service.compose import build_briefing, compose, from_claims_only
 from service.extract import extract
 from service.gateway import Endpoint, Gateway, LiteLLMEndpoint
@@ -128,7 +128,8 @@ async def abrief(
     settings = settings or Settings()
     options = Options(glob=settings.glob, allow_private_urls=settings.allow_private_urls)
     ingested = ingest(inputs, sources, stdin, options)
-    articles = _usable(clean(ingested.articles), ingested.skipped)
+    cleaned = clean(ingested.articles)
+    articles = _usable(cleaned, ingested.skipped)
     gateway = make_gateway(settings)
     try:
         briefing = await _run(gateway, articles, progress or _NoProgress(), settings)
@@ -137,6 +138,7 @@ async def abrief(
         if gateway.cache is not None:
             gateway.cache.close()
     briefing.skipped = [*ingested.skipped, *briefing.skipped]
+    briefing.suspected_injections = suspected_injections(cleaned)
     return briefing
 
 

@@ -20,6 +20,8 @@ from service.fetch import fetch
 
 MAX_BYTES = 2_000_000
 """Largest local file read; no single news article or export is this long."""
+MIN_PAGE_WORDS = 8
+"""A page whose main text is shorter (a menu, a login wall) has no article."""
 TEASER_CHARS = 600
 """A feed entry shorter than this is a teaser: its linked page is fetched instead."""
 HTML_SUFFIXES = (".html", ".htm")
@@ -98,7 +100,7 @@ def from_html(html: str, origin: str, url: str | None = None) -> Document:
         html, url=url, with_metadata=True, include_comments=False, include_tables=False
     )
     text = getattr(found, "text", None) if found is not None else None
-    if not text or not text.strip():
+    if not text or len(text.split()) < MIN_PAGE_WORDS:
         raise InputError(origin, "no article text found in the page")
     page_url = getattr(found, "url", None) or url
     return Document(

@@ -67,7 +67,15 @@ def check_line(briefing: Briefing) -> str:
     return line + (f"; {filled} added from the claims." if filled else ".")
 
 
+def _injections(briefing: Briefing) -> list[str]:
+    return [
+        f"- Set aside as a suspected prompt injection in {s.origin}: {s.text[:80]!r}"
+        for s in briefing.suspected_injections
+    ]
+
+
 def _notes(briefing: Briefing) -> list[str]:
     notes = [f"- Skipped {s.subject} ({s.stage}): {s.reason}" for s in briefing.skipped]
-    skipped = ["", "## Skipped", "", *notes] if notes else []
+    notes += _injections(briefing)
+    skipped = ["", "## Skipped and set aside", "", *notes] if notes else []
     return [*skipped, "", f"*{check_line(briefing)}*"]

@@ -165,3 +165,26 @@ def test_a_budget_too_small_for_anything_is_an_explicit_failure(
     assert isinstance(outcome, BriefError)
     assert "run budget reached" in str(outcome)
     assert plan.requests == []
+
+
+def test_cli_budget_and_fallback_options(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from service.cli import EXIT_PARTIAL, main
+
+    broken, healthy = Plan(rate=1.0, faults=("503",)), Plan()
+    with fault_server(broken) as bad_url, fault_server(healthy) as good_url:
+        args = [
+            str(SEEDS),
+            "-m",
+            "hosted_vllm/fault",
+            "--api-base",
+            bad_url,
+            "--cache-dir",
+            str(tmp_path),
+        ]
+        args += ["--fallback-model", f"hosted_vllm/backup@{good_url}", "--max-tokens", "6000"]
+        result = CliRunner(env={"BRIEF_RETRY_WAIT_MAX": "0"}).invoke(main, args)
+    assert result.exit_code == EXIT_PARTIAL, result.output
+    assert "run budget reached" in result.stderr
+    assert healthy.requests
