@@ -21,6 +21,7 @@ from schemas.briefing import (
     Section,
     Skipped,
     Source,
+    StageUsage,
     Usage,
 )
 from schemas.compose import Draft, DraftSection, DraftSentence
@@ -57,6 +58,7 @@ __all__ = [
     "SetAside",
     "Skipped",
     "Source",
+    "StageUsage",
     "Support",
     "Usage",
 ]

@@ -111,6 +111,23 @@ class RepairedSentence(BaseModel):
     """The claims' own wording, shown instead."""
 
 
+class StageUsage(BaseModel):
+    """What one stage's model calls cost."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    calls: int = 0
+    """Model calls made (cache misses)."""
+    cache_hits: int = 0
+    """Replies served from the cache."""
+    prompt_tokens: int = 0
+    """Prompt tokens of the calls made."""
+    completion_tokens: int = 0
+    """Completion tokens of the calls made."""
+    seconds: float = 0.0
+    """Time spent in this stage's calls, added up (calls may overlap)."""
+
+
 class Usage(BaseModel):
     """What a run cost."""
 
@@ -128,6 +145,8 @@ class Usage(BaseModel):
     """Cost where the provider's price is known, else None."""
     fallbacks: int = 0
     """Times the run moved on to a fallback model."""
+    stages: dict[str, StageUsage] = {}
+    """The same figures per reply schema: ``Extraction`` (per article) and ``Draft``."""
 
 
 class Briefing(BaseModel):

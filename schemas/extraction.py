@@ -5,7 +5,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-MAX_CLAIMS = 6
+MAX_CLAIMS = 5
 """Claims asked of each article: enough for a briefing, few enough to keep replies short."""
 
 
@@ -24,7 +24,7 @@ class ExtractedClaim(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
 
-    text: str = Field(min_length=20, max_length=300)
+    text: str = Field(min_length=20, max_length=220)
     """The claim in one short sentence, keeping the article's numbers, names and attribution."""
     evidence: list[Annotated[int, Field(ge=1)]] = Field(min_length=1, max_length=4)
     """Ids of the article sentences that state this claim."""
@@ -43,8 +43,8 @@ class Extraction(BaseModel):
 
     claims: list[ExtractedClaim] = Field(min_length=1, max_length=MAX_CLAIMS)
     """The article's main claims, most important first."""
-    summary: str = Field(min_length=20, max_length=600)
-    """Two sentences at most: what the article reports."""
+    summary: str = Field(min_length=20, max_length=300)
+    """One sentence: what the article reports."""
 
     @model_validator(mode="after")
     def _evidence_exists(self, info: ValidationInfo) -> Self:

@@ -175,7 +175,7 @@ def _summary(usage: Any, seconds: float) -> str:
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 64),
-    help="Model calls at once (default 1 for the embedded model, else 4).",
+    help="Model calls at once (default 1 for the embedded model, else 16).",
 )
 @click.option("--glob", metavar="PATTERN", help="Only read files in folders matching PATTERN.")
 @click.option(

@@ -34,7 +34,7 @@ from service._exceptions import BriefingError, ReplyInvalidError
 from service.gateway import Gateway, ModelRequest
 from service.guard import as_data
 from service.prompts import load_prompt
-from service.structured import ask
+from service.structured import ask, load_json
 from service.verify import MIN_ANCHOR, coverage, same_sentence, ungrounded
 
 MIN_SENTENCES = 8
@@ -103,7 +103,7 @@ async def compose(
         draft = await ask(
             gateway,
             request,
-            lambda content: Draft.model_validate_json(content, context={"claim_ids": known}),
+            lambda content: Draft.model_validate(load_json(content), context={"claim_ids": known}),
             reasks,
         )
         composed = Composed(draft, [])
@@ -115,8 +115,8 @@ async def compose(
 def salvage(error: ReplyInvalidError, known: set[str]) -> Composed:
     """Keep the valid sentences of the last reply, dropping those naming unknown claims."""
     try:
-        draft = Draft.model_validate_json(error.last_reply or "")
-    except ValidationError:
+        draft = Draft.model_validate(load_json(error.last_reply or ""))
+    except (ValidationError, ValueError):
         raise BriefingError(f"the composer gave no usable briefing: {error}") from error
     dropped: list[DroppedSentence] = []
 

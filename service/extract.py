@@ -15,7 +15,7 @@ from schemas.extraction import MAX_CLAIMS
 from service.gateway import Gateway, ModelRequest
 from service.guard import as_data
 from service.prompts import load_prompt
-from service.structured import ask
+from service.structured import ask, load_json
 from service.verify import best_anchor, same_sentence, ungrounded
 
 
@@ -52,8 +52,8 @@ def parse_extraction(content: str, article: Article) -> ArticleClaims:
     ids); its evidence is translated back to the article's own sentence ids here.
     """
     kept = article.kept
-    extraction = Extraction.model_validate_json(
-        content, context={"sentence_ids": range(1, len(kept) + 1)}
+    extraction = Extraction.model_validate(
+        load_json(content), context={"sentence_ids": range(1, len(kept) + 1)}
     )
     claims = [
         c.model_copy(update={"evidence": [kept[i - 1].id for i in c.evidence]})

@@ -38,7 +38,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from schemas import Usage
+from schemas import StageUsage, Usage
 from service._exceptions import BriefError, CassetteMissError, ModelError, TransportError
 from service.budget import Budget
 from service.cache import ResponseCache, cache_key
@@ -118,20 +118,22 @@ class UsageMeter:
     """Adds up calls, cache hits, tokens and cost of a run."""
 
     usage: Usage = field(default_factory=Usage)
-    started: float = field(default_factory=time.monotonic)
 
-    def hit(self) -> None:
+    def _stage(self, name: str) -> StageUsage:
+        return self.usage.stages.setdefault(name, StageUsage())
+
+    def hit(self, stage: str) -> None:
         self.usage.cache_hits += 1
+        self._stage(stage).cache_hits += 1
 
-    def call(self, reply: Reply, cost: float | None) -> None:
-        self.usage.calls += 1
-        self.usage.prompt_tokens += reply.prompt_tokens
-        self.usage.completion_tokens += reply.completion_tokens
+    def call(self, stage: str, reply: Reply, cost: float | None, seconds: float) -> None:
+        for counter in (self.usage, self._stage(stage)):
+            counter.calls += 1
+            counter.prompt_tokens += reply.prompt_tokens
+            counter.completion_tokens += reply.completion_tokens
+        self._stage(stage).seconds += seconds
         if cost is not None:
             self.usage.cost_usd = (self.usage.cost_usd or 0.0) + cost
-
-    def seconds(self) -> float:
-        return time.monotonic() - self.started
 
 
 def _litellm() -> ModuleType:
@@ -231,16 +233,16 @@ class Gateway:
             key = self._key(request)
             stored = self.cache.get(key) if self.cache else None
             if stored is not None:
-                self.meter.hit()
+                self.meter.hit(request.schema_name)
                 return Reply(**{**stored, "cached": True})
             self.budget.check(self.meter.usage, request)
-            tried = self._active
+            tried, started = self._active, time.monotonic()
             try:
                 reply, cost = await self._call_with_retry(self.endpoints[tried], request)
             except TransportError as error:
                 self._fall_back(tried, error)
                 continue
-            self.meter.call(reply, cost)
+            self.meter.call(request.schema_name, reply, cost, time.monotonic() - started)
             if self.cache is not None and reply.finish_reason != "length":
                 self.cache.put(key, _stored(reply))
             return reply

@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from service._exceptions import InputError
-from service.fetch import fetch
 
 MAX_BYTES = 2_000_000
 """Largest local file read; no single news article or export is this long."""
@@ -227,6 +226,8 @@ def _suffix_for(content_type: str, body: bytes) -> str:
 
 def read_url(url: str, allow_private: bool) -> list[Item]:
     """Documents from a URL: a page, a feed, a JSON export or plain text."""
+    from service.fetch import fetch  # httpx and ssl load only when a URL is read
+
     follow = partial(read_url, allow_private=allow_private)
     fetched = fetch(url, allow_private)
     docs = read_bytes(fetched.body, url, _suffix_for(fetched.content_type, fetched.body), follow)

@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     use_cache: bool = True
     """Read and write the reply cache."""
     concurrency: int | None = Field(default=None, ge=1, le=64)
-    """Model calls in flight at once; default 1 for the embedded model, 4 otherwise."""
+    """Model calls in flight at once; default 1 for the embedded model (one CPU-bound
+    server), 16 otherwise (well inside hosted rate limits)."""
     reasks: int = Field(default=2, ge=0, le=5)
     """How many times an invalid reply is re-asked before giving up."""
     transport_retries: int = Field(default=3, ge=0, le=10)
@@ -59,4 +60,4 @@ class Settings(BaseSettings):
         """The concurrency to use for this model."""
         if self.concurrency is not None:
             return self.concurrency
-        return 1 if self.model == EMBEDDED else 4
+        return 1 if self.model == EMBEDDED else 16

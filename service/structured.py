@@ -5,9 +5,10 @@ the prompt does not grow with each attempt. A reply cut short by the token limit
 (``finish_reason == "length"``) is treated as invalid rather than parsed.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
@@ -27,6 +28,18 @@ class InvalidReplyError(Exception):
 
     content: str
     error: str
+
+
+def load_json(content: str) -> Any:
+    """Parse a reply's JSON, tolerating raw control characters inside strings.
+
+    Small models (and llama.cpp's grammar) sometimes put a literal newline inside a string;
+    the meaning is clear, so that alone is not worth a re-ask.
+    """
+    try:
+        return json.loads(content, strict=False)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not valid JSON ({error.msg} at line {error.lineno})") from error
 
 
 def describe(error: Exception) -> str:

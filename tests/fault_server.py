@@ -69,7 +69,7 @@ class Plan:
             return fault
 
 
-def _short(text: str, limit: int = 280) -> str:
+def _short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0]
 
 
@@ -176,11 +176,15 @@ def _handler(plan: Plan) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 512  # the default backlog of 5 delays bursts of connections by 1 s
+
+
 @contextmanager
 def fault_server(plan: Plan) -> Iterator[str]:
     """Run the server for ``plan``; yield its base URL (``http://127.0.0.1:PORT/v1``)."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(plan))
-    httpd.daemon_threads = True
+    httpd = _Server(("127.0.0.1", 0), _handler(plan))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"

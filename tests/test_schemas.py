@@ -53,7 +53,7 @@ def test_schema_documents_every_field() -> None:
     schema = Extraction.model_json_schema()
     claim = schema["$defs"]["ExtractedClaim"]["properties"]
     assert all("description" in field for field in claim.values())
-    assert schema["properties"]["claims"]["maxItems"] == 6
+    assert schema["properties"]["claims"]["maxItems"] == 5
 
 
 DRAFT: dict[str, Any] = {

@@ -73,3 +73,21 @@ def test_a_truncated_reply_is_not_parsed() -> None:
     gateway = ScriptedGateway((GOOD, "length"), (GOOD, "stop"))
     run(gateway)
     assert "cut off" in gateway.requests[1].messages[2]["content"]
+
+
+def test_a_raw_newline_inside_a_string_is_not_worth_a_reask() -> None:
+    from service.extract import parse_extraction
+    from service.ingest import make_article
+
+    item = make_article(
+        "The council approved a new budget of four million on Monday.", "a.txt", "A"
+    )
+    claim = "The council approved a new\nbudget of four million on Monday."  # a raw newline
+    raw = json.dumps(
+        {"claims": [{"text": "@", "evidence": [1], "kind": "fact"}], "summary": "x" * 30}
+    )
+    raw = raw.replace('"@"', f'"{claim}"')
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(raw)  # strict JSON refuses it
+    parsed = parse_extraction(raw, item)
+    assert parsed.extraction.claims[0].text == claim
