@@ -36,23 +36,6 @@ class Removal(BaseModel):
     """The rule that matched, in a few words."""
 
 
-class SetAside(BaseModel):
-    """A removed span quoted with its article, for reports (suspected injections)."""
-
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
-
-    origin: str
-    """The article's input."""
-    kind: RemovedKind
-    """Why it was set aside."""
-    start: int = Field(ge=0)
-    """Offset in the article text."""
-    end: int = Field(ge=0)
-    """Offset just past the span."""
-    text: str
-    """The text set aside."""
-
-
 class Sentence(BaseModel):
     """One sentence of an article, addressable by id and traceable to characters."""
 
@@ -66,6 +49,15 @@ class Sentence(BaseModel):
     """Offset just past the sentence's last character in the article text."""
     text: str
     """The sentence itself, equal to ``article.text[start:end]``."""
+
+
+class SetAside(Removal):
+    """A removed span quoted with its article, for reports (suspected injections)."""
+
+    origin: str
+    """The article's input."""
+    text: str
+    """The text set aside."""
 
 
 class Article(BaseModel):

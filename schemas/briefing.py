@@ -111,25 +111,8 @@ class RepairedSentence(BaseModel):
     """The claims' own wording, shown instead."""
 
 
-class StageUsage(BaseModel):
-    """What one stage's model calls cost."""
-
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
-    calls: int = 0
-    """Model calls made (cache misses)."""
-    cache_hits: int = 0
-    """Replies served from the cache."""
-    prompt_tokens: int = 0
-    """Prompt tokens of the calls made."""
-    completion_tokens: int = 0
-    """Completion tokens of the calls made."""
-    seconds: float = 0.0
-    """Time spent in this stage's calls, added up (calls may overlap)."""
-
-
-class Usage(BaseModel):
-    """What a run cost."""
+class Counts(BaseModel):
+    """Calls, cache hits and tokens."""
 
     model_config = ConfigDict(use_attribute_docstrings=True)
 
@@ -141,6 +124,18 @@ class Usage(BaseModel):
     """Prompt tokens of the calls made."""
     completion_tokens: int = 0
     """Completion tokens of the calls made."""
+
+
+class StageUsage(Counts):
+    """What one stage's model calls cost."""
+
+    seconds: float = 0.0
+    """Time spent in this stage's calls, added up (calls may overlap)."""
+
+
+class Usage(Counts):
+    """What a run cost."""
+
     cost_usd: float | None = None
     """Cost where the provider's price is known, else None."""
     fallbacks: int = 0

@@ -188,9 +188,7 @@ def _cap(article: Article) -> Article:
 def suspected_injections(articles: Sequence[Article]) -> list[SetAside]:
     """Every span set aside as a suspected prompt injection, with its text."""
     return [
-        SetAside(
-            origin=a.origin, kind=r.kind, start=r.start, end=r.end, text=a.text[r.start : r.end]
-        )
+        SetAside(**r.model_dump(), origin=a.origin, text=a.text[r.start : r.end])
         for a in articles
         for r in a.removed
         if r.kind is RemovedKind.SUSPECTED_INJECTION

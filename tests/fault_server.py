@@ -21,8 +21,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.helpers import serve
 
 FAULTS = (
     "429",
@@ -176,18 +178,8 @@ def _handler(plan: Plan) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 512  # the default backlog of 5 delays bursts of connections by 1 s
-
-
 @contextmanager
 def fault_server(plan: Plan) -> Iterator[str]:
     """Run the server for ``plan``; yield its base URL (``http://127.0.0.1:PORT/v1``)."""
-    httpd = _Server(("127.0.0.1", 0), _handler(plan))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve(_handler(plan)) as base:
+        yield f"{base}/v1"
