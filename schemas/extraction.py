@@ -6,6 +6,8 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 MAX_CLAIMS = 5
+CLAIM_TEXT_LIMIT = 220
+"""Characters a claim's text may have: a short sentence (long ones cost output tokens)."""
 """Claims asked of each article: enough for a briefing, few enough to keep replies short."""
 
 
@@ -24,7 +26,7 @@ class ExtractedClaim(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
 
-    text: str = Field(min_length=20, max_length=220)
+    text: str = Field(min_length=20, max_length=CLAIM_TEXT_LIMIT)
     """The claim in one short sentence, keeping the article's numbers, names and attribution."""
     evidence: list[Annotated[int, Field(ge=1)]] = Field(min_length=1, max_length=4)
     """Ids of the article sentences that state this claim."""

@@ -61,9 +61,15 @@ def shown_claims(claims: Sequence[MergedClaim]) -> list[MergedClaim]:
 
 
 @cache
-def draft_schema() -> dict[str, Any]:
-    """The JSON schema the composer's reply must follow."""
-    return Draft.model_json_schema()
+def draft_schema(claim_ids: tuple[str, ...]) -> dict[str, Any]:
+    """The JSON schema the composer's reply must follow, claim ids limited to those shown.
+
+    As for extraction, a grammar-enforcing server then cannot name a claim that does not
+    exist; validation still checks every other server's reply.
+    """
+    schema = Draft.model_json_schema()
+    schema["$defs"]["DraftSentence"]["properties"]["claims"]["items"]["enum"] = list(claim_ids)
+    return schema
 
 
 def compose_request(claims: Sequence[MergedClaim], n_articles: int) -> ModelRequest:
@@ -76,7 +82,7 @@ def compose_request(claims: Sequence[MergedClaim], n_articles: int) -> ModelRequ
     messages = prompt.render(claims=shown, n_articles=n_articles)
     return ModelRequest(
         messages=messages,
-        schema=draft_schema(),
+        schema=draft_schema(tuple(c.id for c in ordered)),
         schema_name="Draft",
         template_version=prompt.version,
         max_tokens=prompt.max_tokens,

@@ -11,23 +11,25 @@ from functools import cache
 from typing import Any
 
 from schemas import Article, ArticleClaims, ExtractedClaim, Extraction, RejectedClaim
-from schemas.extraction import MAX_CLAIMS
+from schemas.extraction import CLAIM_TEXT_LIMIT, MAX_CLAIMS
 from service.gateway import Gateway, ModelRequest
 from service.guard import as_data
 from service.prompts import load_prompt
 from service.structured import ask, load_json
-from service.verify import best_anchor, same_sentence, ungrounded
+from service.verify import MIN_ANCHOR, best_anchor, coverage, same_sentence, ungrounded
 
 
 @cache
 def extraction_schema(sentences: int) -> dict[str, Any]:
-    """The JSON schema the reply must follow, evidence ids bounded by the article's length.
+    """The JSON schema the reply must follow, evidence ids listed as an enum of those shown.
 
     A server that enforces schemas as grammars (llama.cpp) then cannot emit an id the
-    article does not have; other servers are still held to it by validation.
+    article does not have (it ignores ``minimum``/``maximum``, but honours ``enum``);
+    other servers are still held to it by validation.
     """
     schema = Extraction.model_json_schema()
-    schema["$defs"]["ExtractedClaim"]["properties"]["evidence"]["items"]["maximum"] = sentences
+    items = schema["$defs"]["ExtractedClaim"]["properties"]["evidence"]["items"]
+    items["enum"] = list(range(1, sentences + 1))
     return schema
 
 
@@ -62,10 +64,20 @@ def parse_extraction(content: str, article: Article) -> ArticleClaims:
     return ground(extraction.model_copy(update={"claims": claims}), article)
 
 
+def _uncut(claim: ExtractedClaim, article: Article) -> ExtractedClaim:
+    """A claim cut off at the length limit while copying its one evidence sentence is
+    replaced by that sentence, rather than shown broken off mid-word."""
+    if len(claim.text) < CLAIM_TEXT_LIMIT - 5 or len(claim.evidence) != 1:
+        return claim
+    sentence = article.sentence(claim.evidence[0]).text
+    copied = coverage(claim.text, sentence) >= MIN_ANCHOR
+    return claim.model_copy(update={"text": sentence}) if copied else claim
+
+
 def _anchored(claim: ExtractedClaim, article: Article) -> ExtractedClaim | None:
     stated_by = [article.sentence(i).text for i in claim.evidence]
     if ungrounded(claim.text, stated_by) is None:
-        return claim
+        return _uncut(claim, article)
     anchor = best_anchor(claim.text, [(s.id, s.text) for s in article.kept])
     return None if anchor is None else claim.model_copy(update={"evidence": [anchor]})
 

@@ -17,7 +17,8 @@ def render(briefing: Briefing, fmt: str = "markdown") -> str:
 def _marks(sentence: BriefSentence) -> str:
     marks = "".join(f"[{c.source}]" for c in sentence.citations)
     if sentence.status is ClaimStatus.SINGLE_SOURCE:
-        marks += " *(one source)*"
+        # several citations here are several claims, each from one source: not corroboration
+        marks += " *(one source)*" if len(sentence.citations) == 1 else " *(one source each)*"
     return marks
 
 
