@@ -35,11 +35,19 @@ from service.gateway import Gateway, ModelRequest
 from service.guard import as_data
 from service.prompts import load_prompt
 from service.structured import ask, load_json
-from service.verify import MIN_ANCHOR, coverage, same_sentence, ungrounded
+from service.verify import (
+    MIN_ANCHOR,
+    coverage,
+    numbers,
+    same_sentence,
+    unbacked_quotes,
+    ungrounded,
+)
 
 MIN_SENTENCES = 8
 """A briefing with fewer checked sentences is topped up from the claims themselves."""
 FILL_HEADING = "Also reported"
+FALLBACK_TITLE = "What the sources report"
 MAX_CLAIMS_SHOWN = 16
 """Claims given to the composer, best-supported first: a briefing is short, and every
 claim shown costs prompt tokens and invites a small model to ramble."""
@@ -100,11 +108,11 @@ class Composed:
 
 
 async def compose(
-    gateway: Gateway, claims: Sequence[MergedClaim], n_articles: int, reasks: int
+    gateway: Gateway, claims: Sequence[MergedClaim], articles: Sequence[Article], reasks: int
 ) -> Composed:
-    """A draft whose every sentence names existing claims."""
+    """A draft whose every sentence names existing claims and passes the checks."""
     known = {c.id for c in claims}
-    request = compose_request(claims, n_articles)
+    request = compose_request(claims, len(articles))
     try:
         draft = await ask(
             gateway,
@@ -115,7 +123,20 @@ async def compose(
         composed = Composed(draft, [])
     except ReplyInvalidError as error:
         composed = salvage(error, known)
-    return fill(review(composed, {c.id: c for c in claims}), claims)
+    return fill(
+        review(composed, {c.id: c for c in claims}, evidence_texts(claims, articles)), claims
+    )
+
+
+def evidence_texts(
+    claims: Sequence[MergedClaim], articles: Sequence[Article]
+) -> dict[str, list[str]]:
+    """For each claim id, the source sentences it rests on (what a quote must match)."""
+    by_id = {a.id: a for a in articles}
+    return {
+        c.id: [by_id[s.article_id].sentence(i).text for s in c.support for i in s.sentence_ids]
+        for c in claims
+    }
 
 
 def salvage(error: ReplyInvalidError, known: set[str]) -> Composed:
@@ -148,8 +169,11 @@ def salvage(error: ReplyInvalidError, known: set[str]) -> Composed:
 class _Reviewer:
     """Checks sentences in reading order: drops repeats, repairs ungrounded wording."""
 
-    def __init__(self, composed: Composed, claims: dict[str, MergedClaim]) -> None:
+    def __init__(
+        self, composed: Composed, claims: dict[str, MergedClaim], evidence: dict[str, list[str]]
+    ) -> None:
         self.claims = claims
+        self.evidence = evidence
         self.dropped = list(composed.dropped)
         self.repaired: list[RepairedSentence] = list(composed.repaired)
         self._texts: set[str] = set()
@@ -169,18 +193,24 @@ class _Reviewer:
         self._claim_sets.add(claim_set)
         wording = [self.claims[c].text for c in sentence.claims]
         problem = ungrounded(sentence.text, wording)
+        text = sentence.text if problem is None else " ".join(wording)
+        sources = [t for c in sentence.claims for t in self.evidence.get(c, [])]
+        text, unquoted = unbacked_quotes(text, sources)
+        if unquoted and problem is None:
+            problem = "quoted words its sources do not contain; shown as a paraphrase"
         if problem is None:
             return sentence
-        replacement = " ".join(wording)
-        self.repaired.append(
-            RepairedSentence(text=sentence.text, reason=problem, replacement=replacement)
-        )
-        return DraftSentence.model_construct(claims=sentence.claims, text=replacement)
+        self.repaired.append(RepairedSentence(text=sentence.text, reason=problem, replacement=text))
+        return DraftSentence.model_construct(claims=sentence.claims, text=text)
 
 
-def review(composed: Composed, claims: dict[str, MergedClaim]) -> Composed:
+def review(
+    composed: Composed,
+    claims: dict[str, MergedClaim],
+    evidence: dict[str, list[str]] | None = None,
+) -> Composed:
     """Drop repeated sentences, repair ungrounded ones, and merge sections of one heading."""
-    reviewer = _Reviewer(composed, claims)
+    reviewer = _Reviewer(composed, claims, evidence or {})
     lede = reviewer.sentences(composed.draft.lede)
     merged: dict[str, DraftSection] = {}
     for section in composed.draft.sections:
@@ -194,8 +224,16 @@ def review(composed: Composed, claims: dict[str, MergedClaim]) -> Composed:
     if not lede and sections:
         lede, sections[0].sentences = sections[0].sentences[:1], sections[0].sentences[1:]
         sections = [s for s in sections if s.sentences]
-    draft = Draft.model_construct(title=composed.draft.title, lede=lede, sections=sections)
+    title = _checked_title(composed.draft.title, claims)
+    draft = Draft.model_construct(title=title, lede=lede, sections=sections)
     return Composed(draft, reviewer.dropped, reviewer.repaired)
+
+
+def _checked_title(title: str, claims: dict[str, MergedClaim]) -> str:
+    # A headline with a number no claim has is the model's own: use a plain one. (Names are
+    # not checked here: a title-case headline capitalises every word.)
+    backing = numbers(" ".join(c.text for c in claims.values()))
+    return title if numbers(title) <= backing else FALLBACK_TITLE
 
 
 def fill(composed: Composed, claims: Sequence[MergedClaim]) -> Composed:
@@ -216,7 +254,7 @@ def fill(composed: Composed, claims: Sequence[MergedClaim]) -> Composed:
 
 def from_claims_only(claims: Sequence[MergedClaim], articles: Sequence[Article]) -> Composed:
     """A briefing made by code alone, when no composer can be asked (the budget is spent)."""
-    title = next((a.title for a in articles if a.title), None) or "What the sources report"
+    title = next((a.title for a in articles if a.title), None) or FALLBACK_TITLE
     empty = Draft.model_construct(title=title, lede=[], sections=[])
     return fill(Composed(empty, []), claims)
 

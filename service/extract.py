@@ -75,9 +75,10 @@ def _uncut(claim: ExtractedClaim, article: Article) -> ExtractedClaim:
 
 
 def _anchored(claim: ExtractedClaim, article: Article) -> ExtractedClaim | None:
+    claim = _uncut(claim, article)
     stated_by = [article.sentence(i).text for i in claim.evidence]
     if ungrounded(claim.text, stated_by) is None:
-        return _uncut(claim, article)
+        return claim
     anchor = best_anchor(claim.text, [(s.id, s.text) for s in article.kept])
     return None if anchor is None else claim.model_copy(update={"evidence": [anchor]})
 

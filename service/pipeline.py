@@ -158,7 +158,7 @@ async def _run(
     merged = merge(claims, read)
     progress.stage("Writing the briefing", 1)
     try:
-        composed = await compose(gateway, merged, len(read), settings.reasks)
+        composed = await compose(gateway, merged, read, settings.reasks)
     except BudgetExceededError as error:
         composed = from_claims_only(merged, read)
         failures.append(Skipped(stage="compose", subject="briefing", reason=_budget_note(error)))

@@ -58,12 +58,28 @@ def coverage(text: str, backing: str) -> float:
     return len(words & stems(backing)) / len(words) if words else 1.0
 
 
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'\u2019-]+")
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words not opening a sentence: names of people, places, organisations.
+
+    Folded to lower case without hyphens or apostrophes, so "Kim Jong-un" and "Kim Jong Un"
+    give the same words.
+    """
+    found = _CAPITALISED.findall(text.strip())
+    return {w for m in found for w in normal(m.replace("\u2019", "'").split("'")[0]).split()}
+
+
 def ungrounded(text: str, backing_texts: Sequence[str]) -> str | None:
     """Why ``text`` is not backed by ``backing_texts``, or None when it is."""
     backing = " ".join(backing_texts)
     extra = sorted(numbers(text) - numbers(backing))
     if extra:
         return f"states {', '.join(extra)}, which its sources do not"
+    unknown = sorted(names(text) - set(normal(backing).split()))
+    if unknown:
+        return f"names {', '.join(unknown)}, which its sources do not"
     if coverage(text, backing) < MIN_COVERAGE:
         return "says something its sources do not"
     return None
@@ -76,6 +92,35 @@ def best_anchor(text: str, sentences: Sequence[tuple[int, str]]) -> int | None:
         return None
     score, sentence_id = max(scored)
     return sentence_id if score >= MIN_ANCHOR else None
+
+
+_QUOTED = re.compile(
+    r"[\"\u201c]([^\"\u201d]{3,})[\"\u201d]|\u2018([^\u2019]{3,}\s[^\u2019]*)\u2019"
+)
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def unbacked_quotes(text: str, backing_texts: Sequence[str]) -> tuple[str, int]:
+    """``text`` with every quotation not found word for word in the backing unquoted.
+
+    A quote the sources do not contain is shown as a paraphrase, without quotation marks.
+    Returns the text and how many quotes were unquoted.
+    """
+    backing = _plain(" ".join(backing_texts))
+    count = 0
+
+    def check(match: re.Match[str]) -> str:
+        nonlocal count
+        quoted = match.group(1) or match.group(2)
+        if _plain(quoted) in backing:
+            return match.group(0)
+        count += 1
+        return quoted
+
+    return _QUOTED.sub(check, text), count
 
 
 def same_sentence(text: str, seen: set[str]) -> bool:

@@ -10,6 +10,7 @@ from service.compose import (
     Composed,
     build_briefing,
     cite,
+    evidence_texts,
     fill,
     number_sources,
     review,
@@ -159,3 +160,29 @@ def test_filling_skips_claims_already_said_inside_a_longer_sentence() -> None:
     lede = [DraftSentence(claims=["c1"], text=both)]
     draft = Draft.model_construct(title="Ceremony for the dead", lede=lede, sections=[])
     assert fill(Composed(draft, []), MERGED).filled == []
+
+
+def test_quotes_and_titles_are_checked_against_the_sources() -> None:
+    draft = {
+        "title": "Washington reacts to the 900 dead",
+        "lede": [
+            {
+                "claims": ["c1"],
+                "text": "Seoul said about 600 soldiers were \u201ckilled in action\u201d.",
+            }
+        ],
+        "sections": [
+            {
+                "heading": "Ceremony",
+                "sentences": [{"claims": ["c2"], "text": "Kim held a ceremony for the dead."}],
+            }
+        ],
+    }
+    evidence = evidence_texts(MERGED, [A, B])
+    composed = review(Composed(Draft.model_validate(draft), []), BY_ID, evidence)
+    assert composed.draft.title == "What the sources report"
+    assert composed.draft.lede[0].text == "Seoul said about 600 soldiers were killed in action."
+    assert (
+        composed.repaired[0].reason
+        == "quoted words its sources do not contain; shown as a paraphrase"
+    )

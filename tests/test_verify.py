@@ -2,7 +2,7 @@
 
 from schemas import ClaimKind, ExtractedClaim, Extraction
 from service.extract import ground
-from service.verify import best_anchor, coverage, ungrounded
+from service.verify import best_anchor, coverage, names, unbacked_quotes, ungrounded
 from tests.helpers import article
 
 SOURCE = "About 600 soldiers were killed, Seoul said. Kim held a ceremony in Pyongyang on Friday."
@@ -19,8 +19,30 @@ def test_a_number_not_in_the_source_is_caught() -> None:
 
 
 def test_wording_beyond_the_source_is_caught() -> None:
-    problem = ungrounded("Kim wept while promising revenge against Ukraine and America.", [SOURCE])
+    problem = ungrounded("Kim wept while promising revenge on the whole army.", [SOURCE])
     assert problem == "says something its sources do not"
+
+
+def test_a_name_not_in_the_source_is_caught() -> None:
+    problem = ungrounded("About 600 soldiers were killed, Seoul and Washington said.", [SOURCE])
+    assert problem == "names washington, which its sources do not"
+
+
+def test_names_are_compared_after_folding_hyphens_and_case() -> None:
+    assert names("Leader Kim Jong-un spoke.") == names("Leader Kim Jong Un spoke.")
+    assert (
+        ungrounded(
+            "Seoul said Kim Jong-un held a ceremony.", ["Kim Jong Un held a ceremony, Seoul said."]
+        )
+        is None
+    )
+
+
+def test_a_quote_the_sources_do_not_hold_loses_its_quotation_marks() -> None:
+    text = "Kim called them \u201cgreat heroes\u201d and \u201cbrave lions of the east\u201d."
+    fixed, count = unbacked_quotes(text, ["Kim called them great heroes and great patriots."])
+    assert fixed == "Kim called them \u201cgreat heroes\u201d and brave lions of the east."
+    assert count == 1
 
 
 def test_coverage_is_one_way() -> None:
