@@ -73,6 +73,19 @@ def _lines(text: str) -> Iterator[tuple[int, int, str]]:
         offset += len(line)
 
 
+def _line_key(line: str) -> str:
+    """What two lines share when one repeats the other (wording, not punctuation or case)."""
+    return " ".join(stems(line)) or line.lower()
+
+
+def _with_removed(article: Article, extra: list[Removal]) -> Article:
+    """The article with ``extra`` spans added to its removals, in text order."""
+    if not extra:
+        return article
+    removed = sorted([*article.removed, *extra], key=lambda r: r.start)
+    return article.model_copy(update={"removed": removed})
+
+
 def _kind(line: str, seen: set[str], in_comments: bool) -> tuple[RemovedKind, str] | None:
     danger = hostile(line)
     if danger:
@@ -83,7 +96,7 @@ def _kind(line: str, seen: set[str], in_comments: bool) -> tuple[RemovedKind, st
         return RemovedKind.BOILERPLATE, "ad, navigation or footer line"
     if CAPTION.search(line):
         return RemovedKind.CAPTION, "ends with a photo credit"
-    key = " ".join(stems(line)) or line.lower()
+    key = _line_key(line)
     if key in seen:
         return RemovedKind.REPEATED, "repeats an earlier line"
     seen.add(key)
@@ -99,7 +112,7 @@ def _line_removals(article: Article) -> list[Removal]:
     for index, (start, end, line) in enumerate(_lines(article.text)):
         in_comments = in_comments or bool(COMMENTS_START.match(line))
         if index == 0 and article.title and line == article.title:
-            seen.add(" ".join(stems(line)) or line.lower())
+            seen.add(_line_key(line))
             found: tuple[RemovedKind, str] | None = (RemovedKind.HEADLINE, "the title line")
         else:
             found = _kind(line, seen, in_comments)
@@ -169,20 +182,11 @@ def _too_long(article: Article) -> list[Removal]:
             if total <= MAX_ARTICLE_CHARS:
                 continue
             reason = f"beyond the {MAX_ARTICLE_CHARS:,} characters sent per article"
-        span = (sentence.start, sentence.end)
-        removals.append(
-            Removal(kind=RemovedKind.TOO_LONG, start=span[0], end=span[1], reason=reason)
+        span = Removal(
+            kind=RemovedKind.TOO_LONG, start=sentence.start, end=sentence.end, reason=reason
         )
+        removals.append(span)
     return removals
-
-
-def _cap(article: Article) -> Article:
-    extra = _too_long(article)
-    if not extra:
-        return article
-    return article.model_copy(
-        update={"removed": sorted([*article.removed, *extra], key=lambda r: r.start)}
-    )
 
 
 def suspected_injections(articles: Sequence[Article]) -> list[SetAside]:
@@ -197,7 +201,7 @@ def suspected_injections(articles: Sequence[Article]) -> list[SetAside]:
 
 def clean(articles: Sequence[Article]) -> list[Article]:
     """The articles with removals and duplicates recorded; text, sentences and ids unchanged."""
-    return mark_duplicates([_cap(a) for a in _set_aside(articles)])
+    return mark_duplicates([_with_removed(a, _too_long(a)) for a in _set_aside(articles)])
 
 
 def _set_aside(articles: Sequence[Article]) -> list[Article]:
@@ -210,6 +214,5 @@ def _set_aside(articles: Sequence[Article]) -> list[Article]:
         others = set().union(*(v for j, v in enumerate(vocab) if j != i))
         marked = {(r.start, r.end) for r in article.removed}
         extra = [r for r in _off_topic(article, others) if (r.start, r.end) not in marked]
-        removed = sorted([*article.removed, *extra], key=lambda r: r.start)
-        cleaned.append(article.model_copy(update={"removed": removed}))
+        cleaned.append(_with_removed(article, extra))
     return cleaned

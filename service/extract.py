@@ -74,12 +74,14 @@ def _uncut(claim: ExtractedClaim, article: Article) -> ExtractedClaim:
     return claim.model_copy(update={"text": sentence}) if copied else claim
 
 
-def _anchored(claim: ExtractedClaim, article: Article) -> ExtractedClaim | None:
+def _anchored(
+    claim: ExtractedClaim, article: Article, candidates: list[tuple[int, str]]
+) -> ExtractedClaim | None:
     claim = _uncut(claim, article)
     stated_by = [article.sentence(i).text for i in claim.evidence]
     if ungrounded(claim.text, stated_by) is None:
         return claim
-    anchor = best_anchor(claim.text, [(s.id, s.text) for s in article.kept])
+    anchor = best_anchor(claim.text, candidates)
     return None if anchor is None else claim.model_copy(update={"evidence": [anchor]})
 
 
@@ -93,8 +95,9 @@ def ground(extraction: Extraction, article: Article) -> ArticleClaims:
     rejected: list[RejectedClaim] = []
     seen: set[str] = set()
     moved = 0
+    candidates = [(s.id, s.text) for s in article.kept]  # once, not per claim
     for claim in extraction.claims:
-        anchored = _anchored(claim, article)
+        anchored = _anchored(claim, article, candidates)
         if anchored is None:
             rejected.append(_reject(article, claim, "not stated by the article's sentences"))
         elif same_sentence(claim.text, seen):

@@ -86,14 +86,10 @@ def _readers(
 ) -> list[Callable[[], list[Item]]]:
     if item == STDIN:
         return [lambda: [Document(text=stdin.read(), origin="<stdin>")]]
+    follow = partial(read_url, allow_private=options.allow_private_urls)
     if item.startswith(("http://", "https://")):
-        return [lambda: read_url(item, options.allow_private_urls)]
-    follow = partial(_read_link, allow_private=options.allow_private_urls)
+        return [partial(follow, item)]
     return [partial(read_file, p, follow) for p in _expand(Path(item), options, result)]
-
-
-def _read_link(link: str, allow_private: bool) -> list[Item]:
-    return read_url(link, allow_private)
 
 
 def _expand(path: Path, options: Options, result: Ingested) -> list[Path]:
