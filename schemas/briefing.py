@@ -22,6 +22,19 @@ class Citation(BaseModel):
     """The cited sentences of that article."""
 
 
+class Check(BaseModel):
+    """One check run on a briefing sentence before it was shown."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    name: str
+    """What was checked: ``citations``, ``numbers``, ``names``, ``quotes`` or ``wording``."""
+    passed: bool
+    """Whether the sentence as first written passed it."""
+    detail: str = ""
+    """What failed, or what was checked against."""
+
+
 class BriefSentence(BaseModel):
     """One sentence of the briefing with its resolved citations."""
 
@@ -34,7 +47,13 @@ class BriefSentence(BaseModel):
     citations: list[Citation] = Field(min_length=1)
     """Where those claims come from, one entry per source."""
     status: ClaimStatus
-    """corroborated when any of its claims has two or more sources, else single-source."""
+    """contested when it states a figure the sources give differently, else corroborated
+    when any of its claims has two or more sources, else single-source."""
+    checks: list[Check] = []
+    """The checks run on it before it was shown, with their outcomes."""
+    outcome: str = "as written"
+    """``as written``, ``repaired`` (reworded from its claims) or ``from claims`` (added by
+    code in the claims' own wording)."""
 
 
 class Section(BaseModel):
@@ -49,6 +68,34 @@ class Section(BaseModel):
     from_claims: bool = False
     """True when code filled this section with claims in their own wording, because the
     composer's draft was too thin after its checks."""
+
+
+class FigureValue(BaseModel):
+    """One value that some sources give for a disputed figure."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    value: str
+    """The value as the sources state it, such as ``about 600`` or ``April``."""
+    attribution: list[str] = []
+    """Who the sources say gave it, in their words, such as ``Seoul's spy agency``."""
+    citations: list[Citation] = Field(min_length=1)
+    """The source sentences that give it."""
+
+
+class Disagreement(BaseModel):
+    """A figure, count or date that the sources give differently."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    topic: str
+    """What is counted or dated, such as ``killed (soldiers)``."""
+    values: list[FigureValue] = Field(min_length=2)
+    """Every value given, each with its sources; the most widely reported first."""
+    revisions: list[str] = []
+    """Changes over time that a source reports ("first X, later Y"): not contradictions."""
+    claim_ids: list[str] = []
+    """Merged claims that state one of the values (their status is ``contested``)."""
 
 
 class Source(BaseModel):
@@ -167,6 +214,8 @@ class Briefing(BaseModel):
     """Composed sentences that failed validation and were left out."""
     repaired: list[RepairedSentence] = []
     """Composed sentences whose wording was replaced by their claims' wording."""
+    disagreements: list[Disagreement] = []
+    """Figures, counts and dates the sources give differently ("Where sources differ")."""
     suspected_injections: list[SetAside] = []
     """Lines of any input that read as instructions to the model, set aside unread."""
     rejected_claims: list[RejectedClaim] = []

@@ -12,6 +12,7 @@ class ClaimStatus(StrEnum):
 
     CORROBORATED = "corroborated"
     SINGLE_SOURCE = "single-source"
+    CONTESTED = "contested"
 
 
 class Support(BaseModel):
@@ -43,4 +44,5 @@ class MergedClaim(BaseModel):
     sources: int = Field(ge=1)
     """How many distinct sources (outlets) state it."""
     status: ClaimStatus
-    """corroborated (two or more sources) or single-source."""
+    """corroborated (two or more sources), single-source, or contested (it states a figure
+    that other sources give differently; see ``Briefing.disagreements``)."""
