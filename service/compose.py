@@ -18,8 +18,10 @@ from schemas import (
     Article,
     Briefing,
     BriefSentence,
+    Check,
     Citation,
     ClaimStatus,
+    Disagreement,
     Draft,
     DraftSection,
     DraftSentence,
@@ -37,6 +39,7 @@ from service.prompts import load_prompt
 from service.structured import ask, load_json
 from service.verify import (
     MIN_ANCHOR,
+    checks,
     coverage,
     numbers,
     same_sentence,
@@ -105,6 +108,8 @@ class Composed:
     dropped: list[DroppedSentence]
     repaired: list[RepairedSentence] = field(default_factory=list)
     filled: list[DraftSentence] = field(default_factory=list)
+    checks: dict[str, list[Check]] = field(default_factory=dict)
+    """The checks each shown sentence passed or failed, by the text shown."""
 
 
 async def compose(
@@ -176,6 +181,7 @@ class _Reviewer:
         self.evidence = evidence
         self.dropped = list(composed.dropped)
         self.repaired: list[RepairedSentence] = list(composed.repaired)
+        self.checks: dict[str, list[Check]] = dict(composed.checks)
         self._texts: set[str] = set()
         self._claim_sets: set[frozenset[str]] = set()
 
@@ -192,16 +198,29 @@ class _Reviewer:
             return None
         self._claim_sets.add(claim_set)
         wording = [self.claims[c].text for c in sentence.claims]
+        sources = [t for c in sentence.claims for t in self.evidence.get(c, [])]
+        found = checks(sentence.text, wording)
         problem = ungrounded(sentence.text, wording)
         text = sentence.text if problem is None else " ".join(wording)
-        sources = [t for c in sentence.claims for t in self.evidence.get(c, [])]
         text, unquoted = unbacked_quotes(text, sources)
+        found.append(_quote_check(unquoted))
         if unquoted and problem is None:
             problem = "quoted words its sources do not contain; shown as a paraphrase"
+        self.checks[text] = [_citation_check(sentence, sources), *found]
         if problem is None:
             return sentence
         self.repaired.append(RepairedSentence(text=sentence.text, reason=problem, replacement=text))
         return DraftSentence.model_construct(claims=sentence.claims, text=text)
+
+
+def _citation_check(sentence: DraftSentence, sources: list[str]) -> Check:
+    ids = ", ".join(sentence.claims)
+    return Check(name="citations", passed=True, detail=f"{ids}: {len(sources)} source sentences")
+
+
+def _quote_check(unquoted: int) -> Check:
+    detail = f"{unquoted} quote(s) not word for word in its sources, unquoted" if unquoted else ""
+    return Check(name="quotes", passed=not unquoted, detail=detail)
 
 
 def review(
@@ -226,7 +245,7 @@ def review(
         sections = [s for s in sections if s.sentences]
     title = _checked_title(composed.draft.title, claims)
     draft = Draft.model_construct(title=title, lede=lede, sections=sections)
-    return Composed(draft, reviewer.dropped, reviewer.repaired)
+    return Composed(draft, reviewer.dropped, reviewer.repaired, checks=reviewer.checks)
 
 
 def _checked_title(title: str, claims: dict[str, MergedClaim]) -> str:
@@ -278,7 +297,11 @@ def number_sources(articles: Sequence[Article]) -> list[Source]:
 
 
 def cite(
-    sentence: DraftSentence, claims: dict[str, MergedClaim], sources: list[Source]
+    sentence: DraftSentence,
+    claims: dict[str, MergedClaim],
+    sources: list[Source],
+    record: list[Check] | None = None,
+    outcome: str = "as written",
 ) -> BriefSentence:
     """Resolve a draft sentence's claim ids into source citations."""
     number_of = {s.article_id: s.number for s in sources}
@@ -293,13 +316,27 @@ def cite(
         ),
         key=lambda c: c.source,
     )
-    statuses = {claims[c].status for c in sentence.claims}
-    status = ClaimStatus.CORROBORATED
-    if ClaimStatus.SINGLE_SOURCE in statuses:
-        status = ClaimStatus.SINGLE_SOURCE
     return BriefSentence(
-        text=sentence.text, claim_ids=list(sentence.claims), citations=citations, status=status
+        text=sentence.text,
+        claim_ids=list(sentence.claims),
+        citations=citations,
+        status=_status({claims[c].status for c in sentence.claims}),
+        checks=record or [],
+        outcome=outcome,
     )
+
+
+def _status(statuses: set[ClaimStatus]) -> ClaimStatus:
+    # contested wins: a sentence stating a disputed figure must never read as settled
+    for status in (ClaimStatus.CONTESTED, ClaimStatus.SINGLE_SOURCE):
+        if status in statuses:
+            return status
+    return ClaimStatus.CORROBORATED
+
+
+_FROM_CLAIMS = [
+    Check(name="wording", passed=True, detail="the claim's own wording, grounded at extraction")
+]
 
 
 def build_briefing(
@@ -307,33 +344,41 @@ def build_briefing(
     claims: Sequence[MergedClaim],
     articles: Sequence[Article],
     model: str,
+    disagreements: Sequence[Disagreement] = (),
 ) -> Briefing:
     """The briefing, with every sentence's citations resolved by code. Usage is filled later."""
     by_id = {c.id: c for c in claims}
     sources = number_sources(articles)
-    draft = composed.draft
-    filled = [
-        Section(
-            heading=FILL_HEADING,
-            sentences=[cite(s, by_id, sources) for s in composed.filled],
-            from_claims=True,
-        )
-    ]
-    return Briefing(
-        title=draft.title,
-        lede=[cite(s, by_id, sources) for s in draft.lede],
-        sections=[
-            Section(heading=sec.heading, sentences=[cite(s, by_id, sources) for s in sec.sentences])
-            for sec in draft.sections
+    repaired = {r.replacement for r in composed.repaired}
+
+    def resolve(sentences: list[DraftSentence]) -> list[BriefSentence]:
+        return [
+            cite(s, by_id, sources, composed.checks.get(s.text), _outcome(s.text, repaired))
+            for s in sentences
         ]
-        + (filled if composed.filled else []),
+
+    filled = [cite(s, by_id, sources, _FROM_CLAIMS, "from claims") for s in composed.filled]
+    sections = [
+        Section(heading=s.heading, sentences=resolve(s.sentences)) for s in composed.draft.sections
+    ]
+    if filled:
+        sections.append(Section(heading=FILL_HEADING, sentences=filled, from_claims=True))
+    return Briefing(
+        title=composed.draft.title,
+        lede=resolve(composed.draft.lede),
+        sections=sections,
         sources=sources,
         claims=list(claims),
         articles=list(articles),
         dropped=composed.dropped,
         repaired=composed.repaired,
+        disagreements=list(disagreements),
         as_of=max((a.published for a in articles if a.published), default=None),
         model=model,
         generated_at=datetime.now(UTC),
         usage=Usage(),
     )
+
+
+def _outcome(text: str, repaired: set[str]) -> str:
+    return "repaired" if text in repaired else "as written"

@@ -9,7 +9,15 @@ name, not by article, and a near-duplicate article counts as the outlet it copie
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from schemas import Article, ArticleClaims, ClaimKind, ClaimStatus, MergedClaim, Support
+from schemas import (
+    Article,
+    ArticleClaims,
+    ClaimKind,
+    ClaimStatus,
+    Disagreement,
+    MergedClaim,
+    Support,
+)
 from service.verify import numbers, overlap
 
 SIMILARITY = 85.0
@@ -60,3 +68,12 @@ def _merged(number: int, group: _Group, source_of: dict[str, str]) -> MergedClai
         sources=sources,
         status=status,
     )
+
+
+def contest(
+    claims: Sequence[MergedClaim], disagreements: Sequence[Disagreement]
+) -> list[MergedClaim]:
+    """The claims, those stating a figure the sources give differently marked contested."""
+    disputed = {c for d in disagreements for c in d.claim_ids}
+    contested = {"status": ClaimStatus.CONTESTED}
+    return [c.model_copy(update=contested) if c.id in disputed else c for c in claims]

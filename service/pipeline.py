@@ -20,12 +20,13 @@ from service._exceptions import (
 )
 from service.cache import ResponseCache
 from service.clean import clean, suspected_injections
-from service.compose import build_briefing, compose, from_claims_only
+from service.compose import build_briefing, compose, from_claims_only, number_sources
 from service.extract import extract
+from service.figures import disagreements
 from service.gateway import Endpoint, Gateway, LiteLLMEndpoint
 from service.ingest import Options, ingest
 from service.local_model import MODEL_ALIAS, EmbeddedEndpoint, LocalServer
-from service.merge import merge
+from service.merge import contest, merge
 from service.settings import EMBEDDED, Settings
 
 
@@ -156,6 +157,8 @@ async def _run(
         )
     read = [a for a in articles if any(c.article_id == a.id for c in claims)]
     merged = merge(claims, read)
+    differ = disagreements(read, number_sources(read), merged)
+    merged = contest(merged, differ)
     progress.stage("Writing the briefing", 1)
     try:
         composed = await compose(gateway, merged, read, settings.reasks)
@@ -165,7 +168,7 @@ async def _run(
     except ModelError as error:
         raise BriefingError(f"the briefing could not be composed: {error}") from error
     progress.advance()
-    briefing = build_briefing(composed, merged, read, model_label(settings))
+    briefing = build_briefing(composed, merged, read, model_label(settings), differ)
     briefing.skipped = failures
     briefing.rejected_claims = [r for c in claims for r in c.rejected]
     briefing.usage = gateway.meter.usage

@@ -1,6 +1,8 @@
 """Stage 5, render: a briefing as Markdown (for people) or JSON (the full, traceable model)."""
 
-from schemas import Briefing, BriefSentence, ClaimStatus, Section, Source
+from schemas import Briefing, BriefSentence, ClaimStatus, Disagreement, FigureValue, Section, Source
+
+DIFFER_HEADING = "Where sources differ"
 
 FORMATS = ("markdown", "json")
 
@@ -16,7 +18,9 @@ def render(briefing: Briefing, fmt: str = "markdown") -> str:
 
 def _marks(sentence: BriefSentence) -> str:
     marks = "".join(f"[{c.source}]" for c in sentence.citations)
-    if sentence.status is ClaimStatus.SINGLE_SOURCE:
+    if sentence.status is ClaimStatus.CONTESTED:
+        marks += f" *(sources differ: see {DIFFER_HEADING.lower()})*"
+    elif sentence.status is ClaimStatus.SINGLE_SOURCE:
         # several citations here are several claims, each from one source: not corroboration
         marks += " *(one source)*" if len(sentence.citations) == 1 else " *(one source each)*"
     return marks
@@ -31,6 +35,7 @@ def markdown(briefing: Briefing) -> str:
     lines = [f"# {briefing.title}", "", *_as_of(briefing), _paragraph(briefing.lede), ""]
     for section in briefing.sections:
         lines += [f"## {section.heading}", "", *_body(section), ""]
+    lines += _differences(briefing.disagreements)
     lines += ["## Sources", ""]
     lines += [_source_line(s) for s in briefing.sources]
     lines += _notes(briefing)
@@ -42,6 +47,22 @@ def _body(section: Section) -> list[str]:
     if section.from_claims:
         return [f"- {s.text.strip()} {_marks(s)}" for s in section.sentences]
     return [_paragraph(section.sentences)]
+
+
+def _differences(disagreements: list[Disagreement]) -> list[str]:
+    lines = [f"## {DIFFER_HEADING}", ""] if disagreements else []
+    for item in disagreements:
+        values = "; ".join(_value(v) for v in item.values)
+        lines.append(f"- **{item.topic[:1].upper()}{item.topic[1:]}:** {values}.")
+        lines += [f"  *Change over time, not a contradiction:* {r}." for r in item.revisions]
+    return [*lines, ""] if lines else []
+
+
+def _value(value: FigureValue) -> str:
+    who = value.attribution
+    said = f", per {', '.join(who[:-1])} and {who[-1]}" if len(who) > 1 else ""
+    said = said or (f", per {who[0]}" if who else "")
+    return f"{value.value}{said} " + "".join(f"[{c.source}]" for c in value.citations)
 
 
 def _as_of(briefing: Briefing) -> list[str]:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
+from schemas import Check
+
 MIN_COVERAGE = 0.7
 """Share of a text's content words its backing must hold for the text to count as stated."""
 MIN_ANCHOR = 0.85
@@ -25,12 +27,24 @@ _STOPWORDS_TEXT = (
 )
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
-_NUMBER = re.compile(r"\d[\d,.]*")
+_NUMBER = re.compile(r"(\d[\d,.]*)(?:\s+(thousand|million|billion)\b)?", re.IGNORECASE)
+_SCALE = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 
 
 def numbers(text: str) -> frozenset[str]:
-    """The numbers a text states, normalised ("15,000" and "15000" are equal)."""
-    return frozenset(n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text))
+    """The numbers a text states, normalised: "15,000" = "15000" = "15 thousand"."""
+    return frozenset(_number(digits, scale) for digits, scale in _NUMBER.findall(text))
+
+
+def _number(digits: str, scale: str) -> str:
+    plain = digits.replace(",", "").rstrip(".")
+    if not scale:
+        return plain
+    try:
+        value = float(plain) * _SCALE[scale.lower()]
+    except ValueError:
+        return plain
+    return f"{value:.0f}" if value == int(value) else str(value)
 
 
 def normal(text: str) -> str:
@@ -71,18 +85,33 @@ def names(text: str) -> set[str]:
     return {w for m in found for w in normal(m.replace("\u2019", "'").split("'")[0]).split()}
 
 
-def ungrounded(text: str, backing_texts: Sequence[str]) -> str | None:
-    """Why ``text`` is not backed by ``backing_texts``, or None when it is."""
+def checks(text: str, backing_texts: Sequence[str]) -> list[Check]:
+    """The grounding checks of ``text`` against ``backing_texts``, passed or not."""
     backing = " ".join(backing_texts)
     extra = sorted(numbers(text) - numbers(backing))
-    if extra:
-        return f"states {', '.join(extra)}, which its sources do not"
     unknown = sorted(names(text) - set(normal(backing).split()))
-    if unknown:
-        return f"names {', '.join(unknown)}, which its sources do not"
-    if coverage(text, backing) < MIN_COVERAGE:
-        return "says something its sources do not"
-    return None
+    share = coverage(text, backing)
+    return [
+        _check("numbers", extra, f"states {', '.join(extra)}, which its sources do not"),
+        _check("names", unknown, f"names {', '.join(unknown)}, which its sources do not"),
+        Check(
+            name="wording",
+            passed=share >= MIN_COVERAGE,
+            detail=f"{share:.0%} of its content words are in its sources",
+        ),
+    ]
+
+
+def _check(name: str, missing: list[str], failure: str) -> Check:
+    return Check(name=name, passed=not missing, detail=failure if missing else "")
+
+
+def ungrounded(text: str, backing_texts: Sequence[str]) -> str | None:
+    """Why ``text`` is not backed by ``backing_texts``, or None when it is."""
+    failed = next((c for c in checks(text, backing_texts) if not c.passed), None)
+    if failed is None:
+        return None
+    return failed.detail if failed.name != "wording" else "says something its sources do not"
 
 
 def best_anchor(text: str, sentences: Sequence[tuple[int, str]]) -> int | None:

@@ -16,9 +16,11 @@ import vcr
 from click.testing import CliRunner
 
 from schemas import Briefing, ClaimStatus
-from service import abrief, brief
+from service import abrief, brief, render
 from service.cli import EXIT_OK, EXIT_PARTIAL, main
+from service.figures import value_key
 from service.settings import Settings
+from service.verify import names, normal, numbers
 from tests.conftest import ROOT, SEEDS, _json_body, recording
 
 CASSETTE = ROOT / "cassettes" / "test_e2e" / "seed_briefing.yaml"
@@ -87,11 +89,86 @@ def test_every_sentence_is_cited_and_every_citation_resolves(
         assert cited == backing
 
 
-def test_status_follows_the_number_of_sources(seed_run: tuple[Briefing, Settings]) -> None:
+def test_status_follows_sources_and_disagreements(seed_run: tuple[Briefing, Settings]) -> None:
     briefing, _ = seed_run
+    disputed = {c for d in briefing.disagreements for c in d.claim_ids}
+    assert disputed, "the seeds' disputed figures are stated by some claims"
     for claim in briefing.claims:
         expected = ClaimStatus.CORROBORATED if claim.sources > 1 else ClaimStatus.SINGLE_SOURCE
-        assert claim.status is expected
+        assert claim.status is (ClaimStatus.CONTESTED if claim.id in disputed else expected)
+
+
+# What the five seed articles disagree on, read by hand: value keys per topic.
+SEED_DISAGREEMENTS = {
+    "soldiers killed": {"600", "1000", "thousand"},
+    "wounded": {"thousand", "4000"},
+    "soldiers sent": {"10000", "15000"},
+    "when first acknowledged": {"april", "july"},
+}
+
+
+def test_every_seed_disagreement_is_listed_with_its_values(
+    seed_run: tuple[Briefing, Settings],
+) -> None:
+    briefing, _ = seed_run
+    found = {
+        d.topic: {value_key(v.value).lower() for v in d.values} for d in briefing.disagreements
+    }
+    assert found == SEED_DISAGREEMENTS
+    killed = next(d for d in briefing.disagreements if d.topic == "soldiers killed")
+    assert any("first at least 1,000, later closer to 600" in r for r in killed.revisions)
+
+
+def test_every_disputed_value_is_in_the_sentences_it_cites(
+    seed_run: tuple[Briefing, Settings],
+) -> None:
+    briefing, _ = seed_run
+    articles = {a.id: a for a in briefing.articles}
+    for disagreement in briefing.disagreements:
+        for value in disagreement.values:
+            for citation in value.citations:
+                cited = " ".join(
+                    articles[citation.article_id].sentence(i).text for i in citation.sentence_ids
+                )
+                key = value_key(value.value)
+                assert key in numbers(cited) or key.lower() in cited.lower(), (key, cited)
+            said = " ".join(
+                articles[c.article_id].sentence(i).text
+                for c in value.citations
+                for i in c.sentence_ids
+            )
+            words = set(normal(said).split())
+            assert all(set(normal(who).split()) <= words for who in value.attribution), value
+
+
+def test_no_sentence_states_a_number_or_name_its_citations_lack(
+    seed_run: tuple[Briefing, Settings],
+) -> None:
+    briefing, _ = seed_run
+    articles = {a.id: a for a in briefing.articles}
+    for sentence in briefing.all_sentences():
+        cited = " ".join(
+            articles[c.article_id].sentence(i).text
+            for c in sentence.citations
+            for i in c.sentence_ids
+        )
+        assert numbers(sentence.text) <= numbers(cited), sentence.text
+        assert names(sentence.text) <= set(normal(cited).split()), sentence.text
+        assert {c.name for c in sentence.checks} >= {"citations", "numbers", "names"} or (
+            sentence.outcome == "from claims"
+        )
+
+
+def test_markdown_lists_the_disagreements_and_ends_with_the_check_counts(
+    seed_run: tuple[Briefing, Settings],
+) -> None:
+    briefing, _ = seed_run
+    text = render(briefing)
+    differ = text.split("## Where sources differ\n", 1)[1].split("## Sources")[0]
+    assert "**Soldiers killed:** about 600, per Seoul" in differ
+    assert "more than 10,000" in differ
+    assert "some 15,000" in differ
+    assert text.rstrip().splitlines()[-1].startswith("*Checked ")
 
 
 def test_a_rerun_is_served_from_the_cache(seed_run: tuple[Briefing, Settings]) -> None:

@@ -2,7 +2,15 @@
 
 from schemas import ClaimKind, ExtractedClaim, Extraction
 from service.extract import ground
-from service.verify import best_anchor, coverage, names, unbacked_quotes, ungrounded
+from service.verify import (
+    best_anchor,
+    checks,
+    coverage,
+    names,
+    numbers,
+    unbacked_quotes,
+    ungrounded,
+)
 from tests.helpers import article
 
 SOURCE = "About 600 soldiers were killed, Seoul said. Kim held a ceremony in Pyongyang on Friday."
@@ -100,3 +108,17 @@ def test_a_claim_cut_off_while_copying_its_sentence_shows_the_sentence() -> None
     cut = long_sentence[:218] + " X"  # what a length-limited grammar leaves
     grounded = ground(_extraction((cut, [1])), item)
     assert grounded.extraction.claims[0].text == long_sentence
+
+
+def test_numbers_fold_written_scales() -> None:
+    assert numbers("15,000") == numbers("15000") == numbers("15 thousand") == {"15000"}
+    assert numbers("1.28 million soldiers") == {"1280000"}
+
+
+def test_checks_record_each_outcome() -> None:
+    found = {c.name: c for c in checks("Kim said 700 died in Seoul.", ["Kim said 600 died."])}
+    assert not found["numbers"].passed
+    assert "700" in found["numbers"].detail
+    assert not found["names"].passed
+    assert "seoul" in found["names"].detail
+    assert found["wording"].detail == "50% of its content words are in its sources"

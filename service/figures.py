@@ -1,0 +1,451 @@
+"""Stage 3, merge (figures): the counts and dates that the sources give differently.
+
+Read from the kept source sentences themselves, not from the model's claims: which figures a
+small model chose to extract is an accident, what the sources say is not. All in code:
+
+1. **Mentions.** A figure is a number with its hedge ("about 600", "more than 10,000",
+   "1.28 million") or a vague count ("thousands", "several thousand"); a date is a month.
+2. **What it counts.** The *measure* is the event the clause reports, from a small lexicon of
+   what news counts (killed, wounded, sent, arrested, ...), searched after the figure up to
+   the next figure or clause break, outcomes before actions ("1,000 of the troops sent ...
+   had been killed" counts the killed), else just before it ("sent some 15,000 troops"); the
+   *counted noun* folds synonyms ("troops" = "soldiers"), and a missing one matches any. A
+   date counts only as the day something happened *first* ("only acknowledged ... in April").
+3. **Same quantity, different values.** Mentions with one measure and compatible nouns are
+   one quantity; its values are grouped by number, ignoring the hedge ("about 600" =
+   "around 600"). Two or more values from two or more outlets make a disagreement.
+4. **Change over time is not contradiction.** One sentence giving two values with a word of
+   time between them ("at least 1,000 in January ... more recent estimates ... closer to
+   600") is reported as a revision.
+5. **Who says so.** "according to X", or the subject of a verb of saying ("Seoul's spy agency
+   estimates"), with the month it was said, copied word for word from the sentence.
+
+No model call: every rule is checkable and every value and attribution is source text, so
+nothing here can be invented. The lexicons are the limit, and what they miss is not shown.
+"""
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from schemas import Article, Citation, Disagreement, FigureValue, MergedClaim, Source
+from service.verify import numbers
+
+_HEDGE = (
+    r"about|around|approximately|roughly|nearly|almost|some|over|more than|fewer than|"
+    r"less than|at least|at most|as many as|as few as|up to|an estimated|close to|closer to|"
+    r"estimated|just over|just under|well over|upwards of"
+)
+_FIGURE = re.compile(
+    rf"(?:\b(?P<hedge>{_HEDGE})\s+)?(?P<value>"
+    r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\s+(?:thousand|million|billion))?"
+    r"|(?<![\w.,])\d+(?:\.\d+)?(?:\s+(?:thousand|million|billion))?(?![\w%])"
+    r"|\b(?:several|a few|many|tens of|hundreds of)\s+(?:thousand|hundred|million)s?\b"
+    r"|\b(?:thousands|hundreds|dozens|millions)\b)",
+    re.IGNORECASE,
+)
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_MONTH = re.compile(rf"\b(?P<value>{'|'.join(MONTHS)})\b")
+_BREAK = re.compile(r"[;:]|\b(?:while|whereas|but)\b|—")
+
+OUTCOMES: dict[str, tuple[str, ...]] = {
+    "killed": ("killed", "dead", "died", "deaths", "death toll", "fatalities", "lost their lives"),
+    "wounded": ("wounded", "injured", "injuries", "hurt"),
+    "missing": ("missing", "unaccounted for"),
+    "captured": ("captured", "taken prisoner", "prisoners of war", "surrendered"),
+    "arrested": ("arrested", "detained", "in custody"),
+    "displaced": ("displaced", "evacuated", "fled", "homeless"),
+    "rescued": ("rescued",),
+    "affected": ("affected",),
+}
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "sent": ("sent", "send", "sending", "deployed", "deploy", "dispatched", "deployment"),
+    "hired": ("hired", "employed", "employs"),
+    "laid off": ("laid off", "cut", "cuts", "layoffs"),
+    "voted": ("votes", "voted"),
+    "paid": ("paid", "cost", "costs", "spent", "raised"),
+}
+MILESTONES: dict[str, tuple[str, ...]] = {
+    "acknowledged": (
+        "acknowledged", "acknowledge", "admitted", "admit", "confirmed", "referred openly",
+        "openly", "publicly", "recognised", "recognized",
+    ),
+    "began": ("began", "started", "launched", "appeared", "arrived"),
+    "ended": ("ended", "finished", "withdrew"),
+}  # fmt: skip
+_FIRST = re.compile(r"\b(?:first|only|initially|for the first time|not until)\b", re.I)
+_NOUNS: dict[str, tuple[str, ...]] = {
+    "soldiers": (
+        "soldier", "troop", "fighter", "combatant", "personnel", "serviceman", "servicemen",
+        "servicemembers", "forces", "recruit", "men",
+    ),
+    "civilians": ("civilian", "resident", "inhabitant"),
+    "children": ("child", "children"),
+    "people": ("people", "person", "individual"),
+}  # fmt: skip
+_GENERIC = "people"
+_LOWER = frozenset(w for h in _HEDGE.split("|") for w in h.split()[:1]) | {
+    "several",
+    "a",
+    "many",
+    "tens",
+    "hundreds",
+    "thousands",
+    "dozens",
+    "millions",
+}
+_MEASURE_WORDS = frozenset(
+    p for lexicon in (OUTCOMES, ACTIONS) for ps in lexicon.values() for p in ps if " " not in p
+)
+_SKIP = frozenset({"more", "of", "the", "additional", "other", "than"})
+_STOP = frozenset(
+    [
+        "who",
+        "which",
+        "whom",
+        "that",
+        "had",
+        "have",
+        "has",
+        "were",
+        "was",
+        "been",
+        "are",
+        "is",
+        "and",
+        "or",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "from",
+    ]
+)
+_SAY = re.compile(
+    r"\b(?:said|says|told|tells|believes|believe|believed|estimates|estimate|estimated|"
+    r"reported|reports|claims|claimed|stated|announced|say)\b"
+)
+_PRONOUNS = frozenset({"it", "he", "she", "they", "we", "i"})
+_TIME_WORDS = re.compile(
+    r"\b(?:later|more recent|recently|since then|revised|updated|now|initially|at first|"
+    r"first|previously|earlier)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One figure or date in one source sentence."""
+
+    article_id: str
+    sentence_id: int
+    position: int
+    wording: str
+    measure: str
+    noun: str | None
+    attribution: str | None
+    revises: bool = False
+    """A word of time ("later", "more recent") stands between it and the figure before it."""
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[\w'\u2019-]+", text)
+
+
+def _phrase_in(lexicon: dict[str, tuple[str, ...]], text: str) -> str | None:
+    low = f" {' '.join(_words(text.lower()))} "
+    hits = [(low.find(f" {p} "), k) for k, ps in lexicon.items() for p in ps if f" {p} " in low]
+    return min(hits)[1] if hits else None
+
+
+def _outcome(window: str) -> str | None:
+    low = f" {' '.join(_words(window.lower()))} "
+    if re.search(r" (?:killed|dead) (?:or|and) (?:wounded|injured) | casualties ", low):
+        return "killed or wounded"
+    return _phrase_in(OUTCOMES, window)
+
+
+def _measure(before: str, after: str) -> str | None:
+    return _outcome(after) or _phrase_in(ACTIONS, after) or _phrase_in(ACTIONS, before)
+
+
+def _noun(after: str) -> str | None:
+    words = _words(after)
+    while words and (words[0].lower() in _SKIP or words[0][0].isupper()):
+        words = words[1:]  # "more", "of the", adjectives of nationality: not the noun
+    run = []
+    for word in words:
+        if word.lower() in _STOP or word.lower() in _MEASURE_WORDS or word[0].isupper():
+            break
+        run.append(word.lower())
+    return _noun_class(run[-1]) if run else None
+
+
+def _noun_class(word: str) -> str:
+    for name, forms in _NOUNS.items():
+        if any(word.startswith(f) for f in forms):
+            return name
+    return word
+
+
+def value_key(value: str) -> str:
+    """Values that are the same number: "15,000" = "15000" = "15 thousand"; vague counts."""
+    found = numbers(value)
+    if found:
+        return min(found)
+    low = re.sub(r"\b(?:several|a few|many)\s+", "", value.lower())
+    return re.sub(r"s\b", "", re.sub(rf"^(?:{_HEDGE})\s+", "", low))
+
+
+def attribution(sentence: str) -> str | None:
+    """Who the sentence says gave its figures, in its own words, with the month if stated."""
+    return _according_to(sentence) or _speaker(sentence)
+
+
+def _according_to(sentence: str) -> str | None:
+    match = re.search(r"\baccording to (.+?)(?=[.;]?$)", sentence.strip(), re.I)
+    if match is None:
+        return None
+    text = match.group(1).strip(" ,")
+    # at the head of a sentence it ends at the comma; at the tail it may hold a list
+    return text.split(",")[0].strip() if match.start() == 0 or len(text.split()) > 8 else text
+
+
+def _speaker(sentence: str) -> str | None:
+    for verb in _SAY.finditer(sentence):
+        head = sentence[: verb.start()]
+        subject = re.split(r"[,“”\"]", head)[-1]
+        subject = re.sub(r"\b(?:has|have|had|also|then|now)\s*$", "", subject.strip()).strip()
+        if not subject or subject.split()[0].lower() in ("who", "which", "that"):
+            subject = sentence.split(",")[0] if head.count(",") else ""
+        if subject and subject.lower() not in _PRONOUNS and len(subject.split()) <= 8:
+            return subject.strip() + _when_said(sentence, head, verb.end())
+    return None
+
+
+def _when_said(sentence: str, head: str, verb_end: int) -> str:
+    # "In April, the NIS said" / "said in January": when the figure was given
+    opening = re.match(rf"\s*(?:In|On) ({'|'.join(MONTHS)})\b", head)
+    after = re.match(rf"\s+(?:in|on) ({'|'.join(MONTHS)})\b", sentence[verb_end:])
+    month = opening or after
+    return f" in {month.group(1)}" if month else ""
+
+
+def _clause_attribution(text: str, position: int, said: str | None) -> str | None:
+    # After "but"/"while", a new clause may name its own source, or none ("more recent
+    # estimates"): the sentence's speaker is not carried into a revision.
+    clauses = _BREAK.split(text[:position])
+    if len(clauses) == 1:
+        return said
+    clause = clauses[-1]
+    return None if _TIME_WORDS.search(clause) else attribution(clause) or said
+
+
+def mentions(article: Article) -> Iterator[Mention]:
+    """Every figure and first-date in the article's kept sentences."""
+    for sentence in article.kept:
+        said = attribution(sentence.text)
+        yield from _figures(article.id, sentence.id, sentence.text, said)
+        yield from _dates(article.id, sentence.id, sentence.text, said)
+
+
+def _figures(article_id: str, sentence_id: int, text: str, said: str | None) -> Iterator[Mention]:
+    found = [m for m in _FIGURE.finditer(text) if not _is_date_or_year(m, text)]
+    for i, match in enumerate(found):
+        end = found[i + 1].start() if i + 1 < len(found) else len(text)
+        after = _BREAK.split(text[match.end() : end])[0]
+        before = _BREAK.split(text[max(0, match.start() - 40) : match.start()])[-1]
+        measure = _measure(before, after)
+        if measure is None or _hypothetical(before, after) or _object_of(before, after):
+            continue
+        wording = match.group(0)
+        who = _clause_attribution(text, match.start(), said)
+        between = text[found[i - 1].end() : match.start()] if i else ""
+        revises = bool(_TIME_WORDS.search(between))
+        yield Mention(
+            article_id, sentence_id, match.start(), wording, measure, _noun(after), who, revises
+        )
+
+
+def _is_date_or_year(match: re.Match[str], text: str) -> bool:
+    value = match.group("value")
+    if re.fullmatch(r"(?:1[89]|20)\d\d", value):
+        return True
+    before = text[: match.start()].split()
+    return bool(before) and before[-1].strip(",") in MONTHS
+
+
+def _hypothetical(before: str, after: str) -> bool:
+    # "may be preparing to send thousands more troops": a plan, not a count
+    text = f"{before} {after}".lower()
+    return bool(re.search(r"\b(?:may|might|could|would|will|plans? to|preparing to)\b", text))
+
+
+def _object_of(before: str, after: str) -> bool:
+    # "paid tribute to dozens of soldiers who died": counts whom the tribute was paid to
+    preposition = re.search(r"\b(?:to|for|with|by)\s+(?:the\s+)?$", before)
+    return bool(preposition and re.search(r"\b(?:who|which|that|whom)\b", after))
+
+
+def _dates(article_id: str, sentence_id: int, text: str, said: str | None) -> Iterator[Mention]:
+    if not _FIRST.search(text):
+        return
+    milestone = _phrase_in(MILESTONES, text)
+    for match in _MONTH.finditer(text):
+        spoken = re.search(rf"{_SAY.pattern}\s+(?:in|on)\s+$", text[: match.start()])
+        if milestone is None or spoken or _said_in(text, match):
+            continue
+        month = match.group(0)
+        yield Mention(
+            article_id, sentence_id, match.start(), month, f"first {milestone}", None, said
+        )
+
+
+def _said_in(text: str, match: re.Match[str]) -> bool:
+    # "In April, the NIS said ...": the month the figure was given, not of the event
+    return bool(re.match(rf"\s*,?\s*[^,]{{0,40}}?{_SAY.pattern}", text[match.end() :]))
+
+
+@dataclass
+class _Quantity:
+    measure: str
+    noun: str | None
+    mentions: list[Mention]
+
+
+def quantities(found: Sequence[Mention]) -> list[_Quantity]:
+    """Mentions grouped by what they count: one measure, compatible counted nouns."""
+    groups: dict[tuple[str, str | None], _Quantity] = {}
+    for measure in dict.fromkeys(m.measure for m in found):
+        same = [m for m in found if m.measure == measure]
+        nouns = [m.noun for m in same if m.noun not in (None, _GENERIC)]
+        main = max(set(nouns), key=nouns.count) if nouns else None
+        for mention in same:
+            noun = mention.noun if mention.noun in nouns else main
+            groups.setdefault((measure, noun), _Quantity(measure, noun, [])).mentions.append(
+                mention
+            )
+    return list(groups.values())
+
+
+@dataclass
+class _Context:
+    sources: dict[str, Source]
+    """Source of each article id."""
+    outlet: dict[str, str]
+    """Outlet of each article id, a near-duplicate counted as the one it copies."""
+
+
+def disagreements(
+    articles: Sequence[Article], sources: Sequence[Source], claims: Sequence[MergedClaim]
+) -> list[Disagreement]:
+    """Every quantity the sources give two or more values for, most reported first."""
+    by_number = {s.number: s for s in sources}
+    context = _Context(
+        sources={s.article_id: s for s in sources},
+        outlet={s.article_id: by_number[s.duplicate_of or s.number].name for s in sources},
+    )
+    found = [m for a in articles for m in mentions(a) if a.id in context.sources]
+    found_all = [_disagreement(q, context, claims) for q in quantities(found)]
+    kept = [d for d in found_all if d is not None]
+    return sorted(kept, key=lambda d: -sum(len(v.citations) for v in d.values))
+
+
+def _disagreement(
+    quantity: _Quantity, context: _Context, claims: Sequence[MergedClaim]
+) -> Disagreement | None:
+    values: dict[str, list[Mention]] = {}
+    for mention in quantity.mentions:
+        values.setdefault(value_key(mention.wording), []).append(mention)
+    outlets = {context.outlet[m.article_id] for m in quantity.mentions}
+    if len(values) < 2 or len(outlets) < 2:
+        return None
+    ordered = sorted(values.values(), key=lambda ms: (-len(ms), _first(ms, context)))
+    return Disagreement(
+        topic=_topic(quantity),
+        values=[_value(ms, context) for ms in ordered],
+        revisions=_revisions(quantity.mentions, context),
+        claim_ids=_contested(quantity.mentions, claims),
+    )
+
+
+def _first(found: list[Mention], context: _Context) -> int:
+    return min(context.sources[m.article_id].number for m in found)
+
+
+def _topic(quantity: _Quantity) -> str:
+    if quantity.measure.startswith("first "):
+        return f"when {quantity.measure}"
+    return f"{quantity.noun} {quantity.measure}" if quantity.noun else quantity.measure
+
+
+def _value(found: list[Mention], context: _Context) -> FigureValue:
+    first = min(found, key=lambda m: context.sources[m.article_id].number)
+    said = [m.attribution for m in found if m.attribution]
+    return FigureValue(
+        value=_lower_hedge(first.wording),
+        attribution=list(dict.fromkeys(said)),
+        citations=citations(found, context.sources),
+    )
+
+
+def _lower_hedge(wording: str) -> str:
+    # "About 600" opens its sentence; inside a list of values it reads "about 600"
+    head, _, rest = wording.partition(" ")
+    return f"{head.lower()} {rest}".strip() if head.lower() in _LOWER else wording
+
+
+def citations(found: Sequence[Mention], sources: dict[str, Source]) -> list[Citation]:
+    """One citation per source, with every sentence of it among ``found``."""
+    ids: dict[str, set[int]] = {}
+    for mention in found:
+        ids.setdefault(mention.article_id, set()).add(mention.sentence_id)
+    cited = [
+        Citation(source=sources[a].number, article_id=a, sentence_ids=sorted(s))
+        for a, s in ids.items()
+    ]
+    return sorted(cited, key=lambda c: c.source)
+
+
+def _revisions(found: Sequence[Mention], context: _Context) -> list[str]:
+    by_sentence: dict[tuple[str, int], list[Mention]] = {}
+    for mention in found:
+        by_sentence.setdefault((mention.article_id, mention.sentence_id), []).append(mention)
+    notes = []
+    for (article_id, _), same in by_sentence.items():
+        later = next((m for m in same[1:] if m.revises), None)
+        if later and value_key(later.wording) != value_key(same[0].wording):
+            source = context.sources[article_id]
+            first, last = same[0].wording, later.wording
+            notes.append(
+                f"{source.name} [{source.number}] reports a change over time: first "
+                f"{_lower_hedge(first)}, later {_lower_hedge(last)}"
+            )
+    return notes
+
+
+def _contested(found: Sequence[Mention], claims: Sequence[MergedClaim]) -> list[str]:
+    where = {(m.article_id, m.sentence_id) for m in found}
+    keys = {value_key(m.wording) for m in found}
+    contested = []
+    for claim in claims:
+        cited = {(s.article_id, i) for s in claim.support for i in s.sentence_ids}
+        states = numbers(claim.text) & keys or {k for k in keys if k in claim.text.lower()}
+        if cited & where and states:
+            contested.append(claim.id)
+    return contested

@@ -1,0 +1,135 @@
+"""Disputed figures: found in the source sentences, grouped by what they count, attributed."""
+
+from schemas import Article, ClaimStatus, Disagreement, Draft
+from service.compose import Composed, build_briefing, number_sources
+from service.figures import attribution, disagreements, mentions, value_key
+from service.merge import contest, merge
+from service.render import markdown
+from tests.helpers import article, claims
+
+
+def _differ(*items: Article) -> list[Disagreement]:
+    return disagreements(items, number_sources(items), [])
+
+
+def _measures(text: str) -> list[tuple[str, str, str | None]]:
+    return [(m.wording, m.measure, m.noun) for m in mentions(article(text, "x"))]
+
+
+def test_the_same_number_in_other_words_is_one_value() -> None:
+    assert value_key("15,000") == value_key("15000") == value_key("15 thousand") == "15000"
+    assert value_key("about 600") == value_key("around 600") == value_key("closer to 600")
+    assert value_key("thousands") == value_key("several thousand") != value_key("hundreds")
+
+
+def test_what_a_figure_counts_comes_from_its_clause() -> None:
+    found = _measures(
+        "At least 1,000 of the troops sent from the North had been killed, with several "
+        "thousand more wounded. The North sent some 15,000 troops to Russia."
+    )
+    assert found == [
+        ("At least 1,000", "killed", "soldiers"),
+        ("several thousand", "wounded", None),
+        ("some 15,000", "sent", "soldiers"),
+    ]
+
+
+def test_killed_or_wounded_is_its_own_quantity_and_plans_are_not_counts() -> None:
+    found = _measures(
+        "As many as 4,000 troops had been killed or wounded. "
+        "The North may be preparing to send thousands more troops."
+    )
+    assert found == [("As many as 4,000", "killed or wounded", "soldiers")]
+
+
+def test_years_and_days_of_the_month_are_not_figures() -> None:
+    assert _measures("In 2024, on June 19, 2024, troops were deployed.") == []
+
+
+def test_different_values_from_two_outlets_disagree_with_their_attribution() -> None:
+    a = article("About 600 soldiers have been killed, Seoul has said.", "alpha")
+    b = article("In January, Western officials said at least 1,000 soldiers were killed.", "beta")
+    [found] = _differ(a, b)
+    assert found.topic == "soldiers killed"
+    assert [(v.value, v.attribution) for v in found.values] == [
+        ("about 600", ["Seoul"]),
+        ("at least 1,000", ["Western officials in January"]),
+    ]
+    assert [c.source for v in found.values for c in v.citations] == [1, 2]
+
+
+def test_agreeing_outlets_and_one_outlet_alone_make_no_disagreement() -> None:
+    a = article("About 600 soldiers were killed.", "alpha")
+    b = article("Around 600 soldiers were killed, officials said.", "beta")
+    assert _differ(a, b) == []
+    c = article("About 600 soldiers were killed. Later, 1,000 soldiers were killed.", "gamma")
+    assert _differ(c) == []
+
+
+def test_a_copy_of_an_article_is_not_a_second_outlet() -> None:
+    a = article("About 600 soldiers were killed.", "alpha")
+    copy = article("At least 1,000 soldiers were killed.", "wire").model_copy(
+        update={"duplicate_of": a.id}
+    )
+    assert _differ(a, copy) == []
+
+
+def test_a_revision_in_one_sentence_is_told_as_change_over_time() -> None:
+    a = article(
+        "Officials said at least 1,000 soldiers had been killed, but more recent estimates "
+        "have put the figure closer to 600 killed.",
+        "alpha",
+    )
+    b = article("About 600 soldiers have been killed, Seoul said.", "beta")
+    [found] = _differ(a, b)
+    assert found.revisions == [
+        "alpha [1] reports a change over time: first at least 1,000, later closer to 600"
+    ]
+    # the revised figure is not put in the mouth of the first speaker
+    assert [v.attribution for v in found.values] == [["Seoul"], ["Officials"]]
+
+
+def test_first_dates_disagree_but_the_month_a_figure_was_given_does_not() -> None:
+    a = article("North Korea only acknowledged its role in April.", "alpha")
+    b = article("In July, Kim referred openly to his role for the first time.", "beta")
+    c = article("In March, officials said 600 soldiers were killed.", "gamma")
+    [found] = _differ(a, b, c)
+    assert found.topic == "when first acknowledged"
+    assert [v.value for v in found.values] == ["April", "July"]
+
+
+def test_attribution_is_source_wording() -> None:
+    assert attribution("According to Seoul's spy agency, 600 died.") == "Seoul's spy agency"
+    assert attribution("600 died, according to U.S. and Ukrainian officials.") == (
+        "U.S. and Ukrainian officials"
+    )
+    zelensky = (
+        "President Zelensky, who has accused Russia of lying, said in January that 4,000 died."
+    )
+    assert attribution(zelensky) == "President Zelensky in January"
+    assert attribution("It said 600 died.") is None
+
+
+def test_claims_stating_a_disputed_figure_are_contested_and_flagged() -> None:
+    a = article("About 600 soldiers have been killed. Kim held a ceremony.", "alpha")
+    b = article("At least 1,000 soldiers were killed.", "beta")
+    merged = merge(
+        [claims(a, ("About 600 soldiers have been killed.", [1]), ("Kim held a ceremony.", [2]))],
+        [a, b],
+    )
+    found = disagreements([a, b], number_sources([a, b]), merged)
+    assert found[0].claim_ids == ["c1"]
+    statuses = [c.status for c in contest(merged, found)]
+    assert statuses == [ClaimStatus.CONTESTED, ClaimStatus.SINGLE_SOURCE]
+
+
+def test_markdown_section_lists_each_value_with_its_sources() -> None:
+
+    a = article("About 600 soldiers have been killed, Seoul has said.", "alpha")
+    b = article("At least 1,000 soldiers were killed, officials said.", "beta")
+    empty = Composed(Draft.model_construct(title="T", lede=[], sections=[]), [])
+    briefing = build_briefing(empty, [], [a, b], "test", _differ(a, b))
+    assert (
+        "- **Soldiers killed:** about 600, per Seoul [1]; at least 1,000, per officials [2]."
+        in markdown(briefing)
+    )
