@@ -261,7 +261,9 @@ def fill(composed: Composed, claims: Sequence[MergedClaim]) -> Composed:
     missing = MIN_SENTENCES - len(sentences)
     used = {c for s in sentences for c in s.claims}
     said = [s.text for s in sentences]
-    for claim in shown_claims(claims):
+    # the disputed figures first: a reader must meet them in the body, marked as disputed
+    ranked = sorted(shown_claims(claims), key=lambda c: c.status is not ClaimStatus.CONTESTED)
+    for claim in ranked:
         if len(composed.filled) >= missing:
             break
         if claim.id in used or any(coverage(claim.text, t) >= MIN_ANCHOR for t in said):

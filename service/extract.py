@@ -7,6 +7,7 @@ the sentence that states it, or rejected and listed. A reply left with no ground
 is re-asked like an invalid one.
 """
 
+import re
 from functools import cache
 from typing import Any
 
@@ -64,10 +65,15 @@ def parse_extraction(content: str, article: Article) -> ArticleClaims:
     return ground(extraction.model_copy(update={"claims": claims}), article)
 
 
+_DANGLING = re.compile(r"\b(?:of|the|a|an|to|and|or|with|for|by|in|on|as|at|from)\W*$", re.I)
+
+
 def _uncut(claim: ExtractedClaim, article: Article) -> ExtractedClaim:
-    """A claim cut off at the length limit while copying its one evidence sentence is
-    replaced by that sentence, rather than shown broken off mid-word."""
-    if len(claim.text) < CLAIM_TEXT_LIMIT - 5 or len(claim.evidence) != 1:
+    """A claim cut off while copying its one evidence sentence (at the length limit, or
+    before a quotation: "awarded the title of") is replaced by that sentence, rather than
+    shown broken off mid-phrase."""
+    cut = len(claim.text) >= CLAIM_TEXT_LIMIT - 5 or _DANGLING.search(claim.text)
+    if not cut or len(claim.evidence) != 1:
         return claim
     sentence = article.sentence(claim.evidence[0]).text
     copied = coverage(claim.text, sentence) >= MIN_ANCHOR

@@ -19,7 +19,7 @@ def render(briefing: Briefing, fmt: str = "markdown") -> str:
 def _marks(sentence: BriefSentence) -> str:
     marks = "".join(f"[{c.source}]" for c in sentence.citations)
     if sentence.status is ClaimStatus.CONTESTED:
-        marks += f" *(sources differ: see {DIFFER_HEADING.lower()})*"
+        marks += " *(sources differ; see below)*"
     elif sentence.status is ClaimStatus.SINGLE_SOURCE:
         # several citations here are several claims, each from one source: not corroboration
         marks += " *(one source)*" if len(sentence.citations) == 1 else " *(one source each)*"

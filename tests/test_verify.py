@@ -110,6 +110,12 @@ def test_a_claim_cut_off_while_copying_its_sentence_shows_the_sentence() -> None
     assert grounded.extraction.claims[0].text == long_sentence
 
 
+def test_a_claim_stopping_before_a_quotation_shows_the_sentence() -> None:
+    sentence = "Kim awarded the title of \u201cDPRK Hero\u201d to returning combatants."
+    grounded = ground(_extraction(("Kim awarded the title of", [1])), article(sentence, "a"))
+    assert grounded.extraction.claims[0].text == sentence
+
+
 def test_numbers_fold_written_scales() -> None:
     assert numbers("15,000") == numbers("15000") == numbers("15 thousand") == {"15000"}
     assert numbers("1.28 million soldiers") == {"1280000"}
