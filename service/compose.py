@@ -249,10 +249,18 @@ def review(
 
 
 def _checked_title(title: str, claims: dict[str, MergedClaim]) -> str:
-    # A headline with a number no claim has is the model's own: use a plain one. (Names are
-    # not checked here: a title-case headline capitalises every word.)
-    backing = numbers(" ".join(c.text for c in claims.values()))
-    return title if numbers(title) <= backing else FALLBACK_TITLE
+    # A headline with a number or a word no claim has is the model's own ("... in the
+    # Korean War" over an article on another war): every content word must be the claims'.
+    backing = " ".join(c.text for c in claims.values())
+    stated = numbers(title) <= numbers(backing) and coverage(title, backing) == 1.0
+    return title if stated else FALLBACK_TITLE
+
+
+def headline(title: str, articles: Sequence[Article]) -> str:
+    """``title``, or when it is the plain fallback, the first source headline there is."""
+    if title != FALLBACK_TITLE:
+        return title
+    return next((a.title for a in articles if a.title), None) or FALLBACK_TITLE
 
 
 def fill(composed: Composed, claims: Sequence[MergedClaim]) -> Composed:
@@ -275,8 +283,7 @@ def fill(composed: Composed, claims: Sequence[MergedClaim]) -> Composed:
 
 def from_claims_only(claims: Sequence[MergedClaim], articles: Sequence[Article]) -> Composed:
     """A briefing made by code alone, when no composer can be asked (the budget is spent)."""
-    title = next((a.title for a in articles if a.title), None) or FALLBACK_TITLE
-    empty = Draft.model_construct(title=title, lede=[], sections=[])
+    empty = Draft.model_construct(title=FALLBACK_TITLE, lede=[], sections=[])
     return fill(Composed(empty, []), claims)
 
 
@@ -366,7 +373,7 @@ def build_briefing(
     if filled:
         sections.append(Section(heading=FILL_HEADING, sentences=filled, from_claims=True))
     return Briefing(
-        title=composed.draft.title,
+        title=headline(composed.draft.title, articles),
         lede=resolve(composed.draft.lede),
         sections=sections,
         sources=sources,

@@ -186,3 +186,22 @@ def test_quotes_and_titles_are_checked_against_the_sources() -> None:
         composed.repaired[0].reason
         == "quoted words its sources do not contain; shown as a paraphrase"
     )
+
+
+@pytest.mark.parametrize(
+    ("title", "shown"),
+    [
+        ("Seoul: 600 soldiers killed", "Seoul: 600 soldiers killed"),
+        ("Kim's ceremony in the Korean War", "Headline"),
+        ("Kim's legacy of the dead", "Headline"),
+        ("Seoul: 900 soldiers killed", "Headline"),
+    ],
+)
+def test_a_title_with_words_or_numbers_no_claim_has_gives_way_to_a_source_headline(
+    title: str, shown: str
+) -> None:
+    titled = A.model_copy(update={"title": "Headline"})
+    lede = [DraftSentence(claims=["c2"], text="Kim held a ceremony for the dead.")]
+    draft = Draft.model_construct(title=title, lede=lede, sections=[])
+    reviewed = review(Composed(draft, []), BY_ID)
+    assert build_briefing(reviewed, MERGED, [titled, B], "test").title == shown
