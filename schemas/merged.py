@@ -26,6 +26,9 @@ class Support(BaseModel):
     """The sentences of that article that state it."""
     text: str
     """The claim as extracted from that article."""
+    attribution: str | None = None
+    """Who that article says made the claim ("Seoul's spy agency", "state media"), in its
+    words, when its sentence gives one: then it is not the outlet's own assertion."""
 
 
 class MergedClaim(BaseModel):

@@ -51,6 +51,8 @@ MIN_SENTENCES = 8
 """A briefing with fewer checked sentences is topped up from the claims themselves."""
 FILL_HEADING = "Also reported"
 FALLBACK_TITLE = "What the sources report"
+MIN_ATTRIBUTION = 0.5
+"""Share of an attribution's words a sentence must hold to count as keeping it."""
 MAX_CLAIMS_SHOWN = 16
 """Claims given to the composer, best-supported first: a briefing is short, and every
 claim shown costs prompt tokens and invites a small model to ramble."""
@@ -202,6 +204,12 @@ class _Reviewer:
         found = checks(sentence.text, wording)
         problem = ungrounded(sentence.text, wording)
         text = sentence.text if problem is None else " ".join(wording)
+        claims = [self.claims[c] for c in sentence.claims]
+        lost = lost_attributions(text, claims)
+        found.append(Check(name="attribution", passed=not lost, detail="; ".join(lost)))
+        if lost:
+            problem = problem or f"states as fact what its source attributes to {lost[0]}"
+            text = attributed(" ".join(wording), claims)
         text, unquoted = unbacked_quotes(text, sources)
         found.append(_quote_check(unquoted))
         if unquoted and problem is None:
@@ -211,6 +219,22 @@ class _Reviewer:
             return sentence
         self.repaired.append(RepairedSentence(text=sentence.text, reason=problem, replacement=text))
         return DraftSentence.model_construct(claims=sentence.claims, text=text)
+
+
+def lost_attributions(text: str, claims: Sequence[MergedClaim]) -> list[str]:
+    """For each claim whose sources attribute it, the attribution, if ``text`` drops it."""
+    lost = []
+    for claim in claims:
+        said = list(dict.fromkeys(s.attribution for s in claim.support if s.attribution))
+        if said and all(coverage(who, text) < MIN_ATTRIBUTION for who in said):
+            lost.append(said[0])
+    return lost
+
+
+def attributed(text: str, claims: Sequence[MergedClaim]) -> str:
+    """``text`` with any attribution it lacks added, in the source's words."""
+    lost = lost_attributions(text, claims)
+    return f"{text.rstrip(' .')} (according to {'; '.join(lost)})." if lost else text
 
 
 def _citation_check(sentence: DraftSentence, sources: list[str]) -> Check:
@@ -276,7 +300,8 @@ def fill(composed: Composed, claims: Sequence[MergedClaim]) -> Composed:
             break
         if claim.id in used or any(coverage(claim.text, t) >= MIN_ANCHOR for t in said):
             continue  # already said, perhaps inside a longer sentence
-        composed.filled.append(DraftSentence.model_construct(claims=[claim.id], text=claim.text))
+        text = attributed(claim.text, [claim])
+        composed.filled.append(DraftSentence.model_construct(claims=[claim.id], text=text))
         said.append(claim.text)
     return composed
 

@@ -3,7 +3,9 @@
 This is the first, deterministic version: two claims are one when their normalised
 wording is nearly the same (rapidfuzz's token-set ratio) *and* they state the same
 numbers, so "600 killed" and "1,000 killed" never merge. Sources are counted by outlet
-name, not by article, and a near-duplicate article counts as the outlet it copies.
+name, not by article, and a near-duplicate article counts as the outlet it copies. Each
+statement keeps who its sentence says made it ("according to Seoul's spy agency"), so the
+briefing can keep the attribution (checked in ``compose``).
 """
 
 from collections.abc import Sequence
@@ -18,6 +20,7 @@ from schemas import (
     MergedClaim,
     Support,
 )
+from service.figures import attribution
 from service.verify import numbers, overlap
 
 SIMILARITY = 85.0
@@ -44,10 +47,12 @@ def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[
     groups: list[_Group] = []
     for item in claims:
         for claim in item.extraction.claims:
+            evidence = sorted(set(claim.evidence))
             support = Support(
                 article_id=item.article_id,
-                sentence_ids=sorted(set(claim.evidence)),
+                sentence_ids=evidence,
                 text=claim.text,
+                attribution=_said_by(by_id[item.article_id], evidence),
             )
             group = next((g for g in groups if g.matches(claim.text)), None)
             if group is None:
@@ -55,6 +60,10 @@ def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[
                 groups.append(group)
             group.support.append(support)
     return [_merged(i, g, source_of) for i, g in enumerate(groups, 1)]
+
+
+def _said_by(article: Article, evidence: list[int]) -> str | None:
+    return next(filter(None, (attribution(article.sentence(i).text) for i in evidence)), None)
 
 
 def _merged(number: int, group: _Group, source_of: dict[str, str]) -> MergedClaim:

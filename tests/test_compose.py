@@ -205,3 +205,25 @@ def test_a_title_with_words_or_numbers_no_claim_has_gives_way_to_a_source_headli
     draft = Draft.model_construct(title=title, lede=lede, sections=[])
     reviewed = review(Composed(draft, []), BY_ID)
     assert build_briefing(reviewed, MERGED, [titled, B], "test").title == shown
+
+
+def test_an_attributed_claim_keeps_its_attribution() -> None:
+    item = article("About 600 soldiers were killed, South Korea's spy agency said.", "alpha")
+    [claim] = merge([claims(item, ("About 600 soldiers were killed.", [1]))], [item])
+    assert claim.support[0].attribution == "South Korea's spy agency"
+    draft = Draft.model_construct(
+        title="T",
+        lede=[DraftSentence(claims=["c1"], text="About 600 soldiers were killed.")],
+        sections=[],
+    )
+    composed = review(Composed(draft, []), {"c1": claim})
+    assert composed.draft.lede[0].text == (
+        "About 600 soldiers were killed (according to South Korea's spy agency)."
+    )
+    assert composed.repaired[0].reason == (
+        "states as fact what its source attributes to South Korea's spy agency"
+    )
+    [check] = [c for c in composed.checks[composed.draft.lede[0].text] if c.name == "attribution"]
+    assert not check.passed
+    filled = fill(Composed(Draft.model_construct(title="T", lede=[], sections=[]), []), [claim])
+    assert filled.filled[0].text == composed.draft.lede[0].text
