@@ -6,13 +6,18 @@
 
 ``brief`` is synchronous; ``abrief`` is the same coroutine for async callers. Both
 return a :class:`schemas.Briefing`. Importing this package never imports litellm.
+The nightly email digest (``brief digest run``) lives in :mod:`service.digest`.
 """
 
 from schemas import Article, Briefing, BriefSentence, Citation, MergedClaim, Source
 from service._exceptions import (
     BriefError,
     BriefingError,
+    BusyError,
     CassetteMissError,
+    ConfigError,
+    DeliveryError,
+    DigestError,
     InputError,
     LocalModelError,
     LocalModelMissingError,
@@ -32,8 +37,12 @@ __all__ = [
     "BriefSentence",
     "Briefing",
     "BriefingError",
+    "BusyError",
     "CassetteMissError",
     "Citation",
+    "ConfigError",
+    "DeliveryError",
+    "DigestError",
     "InputError",
     "LocalModelError",
     "LocalModelMissingError",

@@ -11,7 +11,11 @@
     ├── LocalModelError        the embedded model cannot run
     │   ├── LocalModelMissingError  the ``local`` extra is not installed
     │   └── WeightsMismatchError    the assembled weights fail their sha256 check
-    └── BriefingError          no briefing could be composed from the claims
+    ├── BriefingError          no briefing could be composed from the claims
+    └── DigestError            a digest run could not build its email
+        ├── ConfigError        the digest configuration is missing or invalid (names key and line)
+        ├── DeliveryError      the SMTP server did not take the email: it stays in the outbox
+        └── BusyError          another digest run holds the state's lock
 
 Each error's message is one line, fit to show a user as it is.
 """
@@ -75,3 +79,19 @@ class WeightsMismatchError(LocalModelError):
 
 class BriefingError(BriefError):
     """No briefing could be composed."""
+
+
+class DigestError(BriefError):
+    """A digest run could not build its email (every story failed, or its state is unusable)."""
+
+
+class ConfigError(DigestError):
+    """The digest configuration is missing or invalid; the message names the key and line."""
+
+
+class DeliveryError(DigestError):
+    """The SMTP server did not take the email; it stays in the outbox for the next run."""
+
+
+class BusyError(DigestError):
+    """Another digest run holds the lock on the state; this one did nothing."""

@@ -7,28 +7,43 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
 from schemas import Briefing
-from service._exceptions import (
-    BriefError,
-    BriefingError,
-    InputError,
-    LocalModelError,
-    ModelError,
-    NoUsableInputError,
+from service._exceptions import BriefError
+from service.cli_support import (
+    EXIT_BUSY,
+    EXIT_DELIVERY,
+    EXIT_INTERRUPTED,
+    EXIT_LOCAL_MODEL,
+    EXIT_MODEL,
+    EXIT_NO_INPUT,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    BarProgress,
+    DefaultGroup,
+    RootUsage,
+    exit_code,
+    settings_from,
 )
+from service.digest.cli import digest
 from service.pipeline import brief
 from service.render import FORMATS, render
 from service.settings import Settings
 
-EXIT_OK = 0
-EXIT_PARTIAL = 1
-EXIT_USAGE = 2
-EXIT_NO_INPUT = 3
-EXIT_MODEL = 4
-EXIT_LOCAL_MODEL = 5
-EXIT_INTERRUPTED = 130
+__all__ = [
+    "EXIT_BUSY",
+    "EXIT_DELIVERY",
+    "EXIT_INTERRUPTED",
+    "EXIT_LOCAL_MODEL",
+    "EXIT_MODEL",
+    "EXIT_NO_INPUT",
+    "EXIT_OK",
+    "EXIT_PARTIAL",
+    "EXIT_USAGE",
+    "cleaning_report",
+    "main",
+]
 
 EPILOG = """\b
 Examples:
@@ -54,28 +69,11 @@ Exit codes:
   4    the model failed: no briefing could be produced
   5    the embedded model is not installed or its weights fail their check
   130  interrupted
+
+\b
+Nightly email digests: brief digest run | status (see brief digest --help);
+a folder named digest is read as brief ./digest.
 """
-
-
-class BarProgress:
-    """Progress on stderr, one click progress bar per stage."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-
-    def stage(self, name: str, total: int) -> None:
-        self.close()
-        self._bar = click.progressbar(length=total, label=name, file=sys.stderr, show_pos=True)
-        self._bar.__enter__()
-
-    def advance(self) -> None:
-        if self._bar is not None:
-            self._bar.update(1)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
 
 
 def _sources(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -88,26 +86,6 @@ def _sources(pairs: tuple[str, ...]) -> dict[str, str]:
     return mapping
 
 
-def _settings(overrides: dict[str, Any]) -> Settings:
-    given = {k: v for k, v in overrides.items() if v is not None and v != ()}
-    try:
-        return Settings(**given)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        name = "BRIEF_" + "_".join(str(p) for p in problem["loc"]).upper()
-        raise click.UsageError(f"{name}: {problem['msg']}") from None
-
-
-def _exit_code(error: BriefError) -> int:
-    if isinstance(error, LocalModelError):
-        return EXIT_LOCAL_MODEL
-    if isinstance(error, NoUsableInputError | InputError):
-        return EXIT_NO_INPUT
-    if isinstance(error, ModelError | BriefingError):
-        return EXIT_MODEL
-    return EXIT_MODEL
-
-
 def _summary(usage: Any, seconds: float) -> str:
     cost = f", ${usage.cost_usd:.4f}" if usage.cost_usd else ""
     return (
@@ -117,7 +95,19 @@ def _summary(usage: Any, seconds: float) -> str:
     )
 
 
-@click.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "brief",
+    cls=DefaultGroup,
+    default="brief",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+def main() -> None:
+    """newsbrief: cited briefings of news stories, and nightly email digests of them."""
+
+
+@main.command(
+    "brief", cls=RootUsage, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option(
     "-m", "--model", help="litellm model string, or 'embedded' (default) for the local model."
@@ -190,7 +180,7 @@ def _summary(usage: Any, seconds: float) -> str:
     help="List on stderr what was set aside before the model read each article, and why.",
 )
 @click.option("-v", "--verbose", count=True, help="Log what happens on stderr (-vv for more).")
-def main(
+def brief_command(
     paths: tuple[str, ...],
     fmt: str,
     output: Path | None,
@@ -210,7 +200,7 @@ def main(
     if not paths:
         raise click.UsageError("give at least one article file, folder, or - for stdin")
     logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
-    settings = _settings({**overrides, "use_cache": False if no_cache else None})
+    settings = settings_from({**overrides, "use_cache": False if no_cache else None})
     started = time.monotonic()
     briefing = _run(paths, settings, _sources(source_pairs))
     _write(render(briefing, fmt), output)
@@ -231,7 +221,7 @@ def _run(paths: tuple[str, ...], settings: Settings, sources: dict[str, str]) ->
     except BriefError as error:
         progress.close()
         click.echo(f"brief: error: {error}", err=True)
-        sys.exit(_exit_code(error))
+        sys.exit(exit_code(error))
     except KeyboardInterrupt:
         progress.close()
         click.echo("brief: interrupted", err=True)
@@ -265,3 +255,6 @@ def _write(text: str, output: Path | None) -> None:
             f"brief: error: cannot write {output}: {error.strerror}; printed instead", err=True
         )
         sys.exit(EXIT_USAGE)
+
+
+main.add_command(digest)

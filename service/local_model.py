@@ -116,12 +116,13 @@ class LocalServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def start(self) -> None:
-        """Verify the weights, start the server and wait until it answers."""
+    def start(self, port: int = 0) -> None:
+        """Verify the weights, start the server (on ``port``, else a free one) and wait
+        until it answers."""
         if importlib.util.find_spec("llama_cpp") is None:
             raise LocalModelMissingError(f"llama-cpp-python is not installed; {INSTALL_HINT}")
         weights = ensure_weights(self.cache_dir)
-        self.port = _free_port()
+        self.port = port or _free_port()
         log = (self.cache_dir / "local-server.log").open("wb")
         self._process = subprocess.Popen(
             self._command(weights),
@@ -158,6 +159,10 @@ class LocalServer:
                 time.sleep(0.25)
         self.stop()
         raise LocalModelError(f"the local model server did not answer in {READY_TIMEOUT:.0f} s")
+
+    def wait(self) -> int:
+        """Block until the server exits; its exit status."""
+        return self._process.wait() if self._process is not None else 0
 
     def stop(self) -> None:
         """Stop the server (terminate, then kill if it lingers)."""

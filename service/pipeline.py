@@ -5,7 +5,9 @@ reply cache and the local model server are services the stages are handed, never
 """
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO
 
@@ -127,20 +129,61 @@ async def abrief(
 ) -> Briefing:
     """Brief ``inputs``: files, folders, http(s) URLs of pages or feeds, or ``-`` for stdin."""
     settings = settings or Settings()
-    options = Options(glob=settings.glob, allow_private_urls=settings.allow_private_urls)
-    ingested = ingest(inputs, sources, stdin, options)
-    cleaned = clean(ingested.articles)
-    articles = _usable(cleaned, ingested.skipped)
+    ingested = ingest(inputs, sources, stdin, ingest_options(settings))
+    prepared = prepare(ingested.articles, ingested.skipped)
+    async with open_gateway(settings) as gateway:
+        return await brief_prepared(gateway, prepared, progress)
+
+
+def ingest_options(settings: Settings) -> Options:
+    """How ``settings`` says inputs are found and fetched."""
+    return Options(glob=settings.glob, allow_private_urls=settings.allow_private_urls)
+
+
+@asynccontextmanager
+async def open_gateway(settings: Settings) -> AsyncIterator[Gateway]:
+    """A gateway for ``settings``, closed (model server stopped, cache closed) on leaving."""
     gateway = make_gateway(settings)
     try:
-        briefing = await _run(gateway, articles, progress or _NoProgress(), settings)
+        yield gateway
     finally:
         await gateway.close()
         if gateway.cache is not None:
             gateway.cache.close()
-    briefing.skipped = [*ingested.skipped, *briefing.skipped]
-    briefing.suspected_injections = suspected_injections(cleaned)
+
+
+@dataclass
+class Prepared:
+    """Articles cleaned and ready for the model, with what was skipped so far."""
+
+    cleaned: list[Article]
+    usable: list[Article]
+    skipped: list[Skipped]
+
+
+def prepare(articles: Sequence[Article], skipped: Sequence[Skipped] = ()) -> Prepared:
+    """Clean ``articles``; raise :class:`NoUsableInputError` when none is left to read."""
+    cleaned = clean(list(articles))
+    skipped = list(skipped)
+    return Prepared(cleaned, _usable(cleaned, skipped), skipped)
+
+
+async def brief_prepared(
+    gateway: Gateway, prepared: Prepared, progress: Progress | None = None
+) -> Briefing:
+    """Brief prepared articles with ``gateway``, which may serve several briefings in turn."""
+    settings = gateway.settings
+    briefing = await _run(gateway, prepared.usable, progress or _NoProgress(), settings)
+    briefing.skipped = [*prepared.skipped, *briefing.skipped]
+    briefing.suspected_injections = suspected_injections(prepared.cleaned)
     return briefing
+
+
+async def brief_articles(
+    gateway: Gateway, articles: Sequence[Article], progress: Progress | None = None
+) -> Briefing:
+    """Brief already-ingested ``articles`` with a shared ``gateway`` (the digest's way in)."""
+    return await brief_prepared(gateway, prepare(articles), progress)
 
 
 def _budget_note(error: BudgetExceededError) -> str:

@@ -15,6 +15,16 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("newsbrief"))
 
 
+def default_data_dir() -> Path:
+    """The per-user data directory: where the digest keeps its state."""
+    return Path(platformdirs.user_data_dir("newsbrief"))
+
+
+def default_digest_config() -> Path:
+    """The digest configuration file read when ``--config`` is not given."""
+    return Path(platformdirs.user_config_dir("newsbrief")) / "digest.toml"
+
+
 class Settings(BaseSettings):
     """How a run behaves. Every field can be set as ``BRIEF_<NAME>`` in the environment."""
 
@@ -55,6 +65,10 @@ class Settings(BaseSettings):
     """Fetch URLs on private, loopback and link-local addresses (off: feeds are untrusted)."""
     local_url: str | None = None
     """Use an already running server of the embedded model at this URL instead of starting one."""
+    data_dir: Path = Field(default_factory=default_data_dir)
+    """Where the digest keeps its state (runs, stories, outbox), unless its config says."""
+    digest_config: Path = Field(default_factory=default_digest_config)
+    """The digest configuration file read when ``brief digest`` gets no ``--config``."""
 
     def effective_concurrency(self) -> int:
         """The concurrency to use for this model."""

@@ -32,6 +32,7 @@ def test_wheel_includes_prompts_and_schemas(tmp_path: Path) -> None:
         "prompts/compose.toml",
         "schemas/briefing.py",
         "service/cli.py",
+        "service/digest/templates/digest.html",
     } <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "brief = service.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

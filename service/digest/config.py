@@ -1,0 +1,226 @@
+"""The digest configuration: one TOML file, validated by pydantic, errors naming key and line.
+
+It reads the file and nothing else: SMTP settings are only the *names* of environment
+variables (read when mail is sent, by :mod:`service.digest.send`), so no secret is ever in it.
+"""
+
+import re
+import tomllib
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from service._exceptions import ConfigError
+
+SINCE_LAST_RUN = "since-last-run"
+_DURATION = re.compile(r"^(\d{1,4})\s*([hd])$")
+_SECRET_KEYS = {"password", "pass", "secret", "token", "api_key"}
+
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+def _address(value: str) -> str:
+    name, addr = parseaddr(value)
+    local, at, domain = addr.rpartition("@")
+    if not (local and at and ("." in domain or domain == "localhost")):
+        raise ValueError(f"{value!r} is not an email address (name@example.org)")
+    if any(ord(c) < 32 or c.isspace() for c in addr) or "\n" in name or "\r" in name:
+        raise ValueError(f"{value!r} holds whitespace or control characters")
+    return value
+
+
+Address = Annotated[str, AfterValidator(_address)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class SmtpRef(_Strict):
+    """Where the SMTP settings are: the names of the environment variables that hold them."""
+
+    host_env: EnvName = "BRIEF_SMTP_HOST"
+    """The variable holding the server's host name (required when mail is sent)."""
+    port_env: EnvName = "BRIEF_SMTP_PORT"
+    """The variable holding its port (default 587 for starttls, 465 for tls, 25 for none)."""
+    security_env: EnvName = "BRIEF_SMTP_SECURITY"
+    """The variable holding ``starttls`` (default), ``tls`` or ``none`` (loopback only)."""
+    user_env: EnvName = "BRIEF_SMTP_USER"
+    """The variable holding the login name; unset means no authentication."""
+    password_env: EnvName = "BRIEF_SMTP_PASSWORD"
+    """The variable holding the password."""
+
+
+class DigestConfig(_Strict):
+    """One digest: what it reads, who gets it, and how it is briefed."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")]
+    """Its name, as in ``--digest NAME`` and the email's subject."""
+    sources: list[str] = Field(min_length=1)
+    """Folders, files, feeds and page URLs; relative paths are read from the config's folder."""
+    recipients: list[Address] = Field(min_length=1)
+    """Who gets the email; each is sent their own copy."""
+    sender: Address = "newsbrief <newsbrief@localhost>"
+    """The From address."""
+    model: str | None = None
+    """A litellm model string or ``embedded``; default: ``BRIEF_MODEL`` or the embedded model."""
+    api_base: str | None = None
+    """Base URL of an OpenAI-compatible server for the model."""
+    window: str = SINCE_LAST_RUN
+    """Which articles count: ``since-last-run`` (not yet sent), or a duration such as ``36h``."""
+    max_stories: int = Field(default=10, ge=1, le=100)
+    """Stories per email, the most widely reported first; the rest are listed as left out."""
+    max_articles_per_story: int = Field(default=8, ge=1, le=50)
+    """Articles briefed per story, the newest first."""
+    smtp: SmtpRef | None = None
+    """This digest's SMTP variables, when not the file's ``[smtp]`` table."""
+
+    @field_validator("sources")
+    @classmethod
+    def _resolve(cls, sources: list[str], info: ValidationInfo) -> list[str]:
+        base = (info.context or {}).get("base", Path.cwd())
+        return [s if "://" in s else str(base / Path(s).expanduser()) for s in sources]
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, window: str) -> str:
+        if window != SINCE_LAST_RUN and not _DURATION.match(window):
+            raise ValueError(f"{window!r}: use {SINCE_LAST_RUN!r} or a duration like '36h', '2d'")
+        return window
+
+    def window_hours(self) -> int | None:
+        """The window in hours, or None for "since the last run"."""
+        found = _DURATION.match(self.window)
+        return int(found[1]) * (24 if found[2] == "d" else 1) if found else None
+
+
+class DigestFile(_Strict):
+    """The whole file: shared settings and any number of ``[[digest]]`` tables."""
+
+    state_dir: Path | None = None
+    """Where the state database lives; default ``BRIEF_DATA_DIR`` (the user data dir)."""
+    smtp: SmtpRef = SmtpRef()
+    """The SMTP variables of every digest that has no ``smtp`` table of its own."""
+    digest: list[DigestConfig] = Field(min_length=1)
+    """The digests."""
+
+    @model_validator(mode="after")
+    def _unique(self) -> "DigestFile":
+        names = [d.name for d in self.digest]
+        if twice := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"digest names must be unique; repeated: {', '.join(twice)}")
+        return self
+
+    def smtp_for(self, digest: DigestConfig) -> SmtpRef:
+        """The SMTP variables ``digest`` uses."""
+        return digest.smtp or self.smtp
+
+    def select(self, name: str | None) -> list[DigestConfig]:
+        """The digest called ``name``, or every digest when ``name`` is None."""
+        chosen = [d for d in self.digest if name is None or d.name == name]
+        if not chosen:
+            known = ", ".join(d.name for d in self.digest)
+            raise ConfigError(f"no digest named {name!r} in the config (it has: {known})")
+        return chosen
+
+
+def load_config(path: Path) -> DigestFile:
+    """Read and validate ``path``; raise :class:`ConfigError` naming the file, line and key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such file; write one (see README) or pass --config"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read it: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    try:
+        loaded = DigestFile.model_validate(data, context={"base": path.parent})
+    except ValidationError as error:
+        raise ConfigError(_describe(path, text, error.errors()[0])) from None
+    if loaded.state_dir is not None and not loaded.state_dir.is_absolute():
+        loaded = loaded.model_copy(update={"state_dir": path.parent / loaded.state_dir})
+    return loaded
+
+
+def _describe(path: Path, text: str, problem: ErrorDetails) -> str:
+    loc = tuple(problem["loc"])
+    line = _line_of(loc, key_lines(text))
+    where = f"{path}:{line}" if line else str(path)
+    return f"{where}: {_dotted(loc) or 'file'}: {_message(loc, problem)}"
+
+
+def _message(loc: tuple[Any, ...], problem: ErrorDetails) -> str:
+    if problem["type"] == "extra_forbidden" and str(loc[-1]).lower() in _SECRET_KEYS:
+        return (
+            "no secret may be in the file: put it in an environment variable and name that "
+            "variable with password_env"
+        )
+    if problem["type"] == "extra_forbidden":
+        return "unknown key"
+    return str(problem["msg"]).removeprefix("Value error, ")
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+
+
+def _line_of(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_.\- \"']+?)\s*=")
+
+
+def key_lines(text: str) -> dict[tuple[Any, ...], int]:
+    """The line (from 1) of each table and key, by its path, such as ``("digest", 0, "name")``.
+
+    A small scanner, since tomllib keeps no positions: enough for error messages.
+    """
+    lines: dict[tuple[Any, ...], int] = {}
+    arrays: dict[tuple[str, ...], int] = {}
+    table: tuple[Any, ...] = ()
+    for number, line in enumerate(text.splitlines(), 1):
+        if header := _HEADER.match(line):
+            table = _table_path(_names(header[2]), header[1] == "[[", arrays)
+            lines.setdefault(table, number)
+        elif key := _KEY.match(line):
+            lines.setdefault((*table, *_names(key[1])), number)
+    return lines
+
+
+def _names(dotted: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in dotted.split("."))
+
+
+def _table_path(
+    names: tuple[str, ...], is_array: bool, arrays: dict[tuple[str, ...], int]
+) -> tuple[Any, ...]:
+    if is_array:
+        arrays[names] = arrays.get(names, 0) + 1
+    path: list[Any] = []
+    for end in range(1, len(names) + 1):
+        path.append(names[end - 1])
+        if names[:end] in arrays:
+            path.append(arrays[names[:end]] - 1)
+    return tuple(path)

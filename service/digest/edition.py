@@ -1,0 +1,45 @@
+"""One edition of a digest: the stories it sends and what it left out. Plain data, no I/O."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from schemas import Briefing
+
+NEW = "new"
+UPDATED = "updated"
+
+
+@dataclass(frozen=True)
+class StoryBrief:
+    """A briefed story, as the email shows it."""
+
+    story_id: str
+    status: str
+    """``new``: never sent before; ``updated``: sent before, with articles added since."""
+    briefing: Briefing
+    outlets: int
+    """Distinct outlets among its articles."""
+    since: list[str] = field(default_factory=list)
+    """For an updated story: the articles added since it was last sent (outlet: headline)."""
+    last_sent: datetime | None = None
+    """When it was last sent, for an updated story."""
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A story or input that is not in the email, and why."""
+
+    subject: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What one email of a digest holds."""
+
+    digest: str
+    made: datetime
+    number: int
+    """1 for the day's first email of this digest, 2 for a second one, ..."""
+    stories: list[StoryBrief]
+    left_out: list[LeftOut] = field(default_factory=list)

@@ -1,0 +1,164 @@
+"""An edition laid out as HTML (CSS inlined, for mail clients) and as plain text.
+
+It touches nothing but its template. Everything that comes from an article (titles, outlet
+names, sentences) is escaped by Jinja2's autoescape or by :mod:`markupsafe`, so no markup
+from a source reaches the email; only http(s) URLs become links; local paths show only
+their file name.
+"""
+
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import css_inline
+import jinja2
+from markupsafe import Markup
+
+from schemas import BriefSentence, Citation, ClaimStatus, Disagreement, Source
+from service.digest.edition import Edition, StoryBrief
+
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is an http(s) URL with a host and no whitespace or control character."""
+    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return None
+    parts = urlsplit(url)
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def heading(edition: Edition) -> str:
+    """The email's heading: the digest's name and the day (and edition, after the first)."""
+    extra = f" ({edition.number})" if edition.number > 1 else ""
+    return f"{edition.digest} — {edition.made:%Y-%m-%d}{extra}"
+
+
+def summary(edition: Edition) -> str:
+    """One line: how many stories, new and updated."""
+    new = sum(s.status == "new" for s in edition.stories)
+    count = len(edition.stories)
+    stories = f"{count} stor{'y' if count == 1 else 'ies'}"
+    return f"{stories}: {new} new, {count - new} updated"
+
+
+def where(source: Source) -> str:
+    """Where a source was read, as shown: its URL or the file's name, never a local path."""
+    return safe_url(source.url) or Path(source.origin.split("#")[0]).name or source.origin
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 source``, ``2 sources``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def as_of(story: StoryBrief) -> str:
+    """The story's date line."""
+    when = f"As of {story.briefing.as_of:%Y-%m-%d} · " if story.briefing.as_of else ""
+    sources = counted(len(story.briefing.sources), "source")
+    return f"{when}{counted(story.outlets, 'outlet')}, {sources}"
+
+
+def _one_source(sentence: BriefSentence) -> bool:
+    return sentence.status is ClaimStatus.SINGLE_SOURCE
+
+
+def _marks_html(story: int, citations: list[Citation]) -> Markup:
+    link = Markup('<a class="cite" href="#story-{0}-source-{1}">[{1}]</a>')
+    return Markup("").join(link.format(story, c.source) for c in citations)
+
+
+def _sentences_html(story: int, sentences: list[BriefSentence]) -> Markup:
+    one = Markup(' <span class="one">(one source)</span>')
+    return Markup(" ").join(
+        Markup("{} {}{}").format(
+            s.text.strip(), _marks_html(story, s.citations), one if _one_source(s) else ""
+        )
+        for s in sentences
+    )
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    helpers: dict[str, Callable[..., Any]] = {
+        "safe_url": safe_url,
+        "where": where,
+        "as_of": as_of,
+        "counted": counted,
+        "marks": _marks_html,
+        "sentences": _sentences_html,
+    }
+    env.globals.update(helpers)
+    return env
+
+
+def render_html(edition: Edition) -> str:
+    """The edition as one HTML document, its CSS inlined into ``style`` attributes."""
+    template = _environment().get_template("digest.html")
+    html = template.render(edition=edition, heading=heading(edition), summary=summary(edition))
+    return str(css_inline.inline(html))
+
+
+def _marks_text(citations: list[Citation]) -> str:
+    return "".join(f"[{c.source}]" for c in citations)
+
+
+def _paragraph(sentences: list[BriefSentence]) -> str:
+    return " ".join(
+        f"{s.text.strip()} {_marks_text(s.citations)}" + (" (one source)" if _one_source(s) else "")
+        for s in sentences
+    )
+
+
+def _disagreement_text(item: Disagreement) -> list[str]:
+    values = "; ".join(
+        v.value
+        + (f" ({', '.join(v.attribution)})" if v.attribution else "")
+        + f" {_marks_text(v.citations)}"
+        for v in item.values
+    )
+    return [f"- {item.topic}: {values}", *(f"  {r}" for r in item.revisions)]
+
+
+def _source_text(source: Source) -> str:
+    title = f" — {source.title}" if source.title else ""
+    date = f", {source.published:%Y-%m-%d}" if source.published else ""
+    return f"[{source.number}] {source.name}{title}{date} <{where(source)}>"
+
+
+def _story_text(number: int, story: StoryBrief) -> list[str]:
+    briefing = story.briefing
+    lines = [f"{number}. {briefing.title} [{story.status.upper()}]", as_of(story), ""]
+    if story.since:
+        lines += ["Since the last digest:", *(f"- {s}" for s in story.since), ""]
+    lines += [_paragraph(briefing.lede), ""]
+    for section in briefing.sections:
+        lines += [section.heading, _paragraph(section.sentences), ""]
+    if briefing.disagreements:
+        differ = [line for d in briefing.disagreements for line in _disagreement_text(d)]
+        lines += ["Where sources differ", *differ, ""]
+    return [*lines, "Sources", *(_source_text(s) for s in briefing.sources), ""]
+
+
+def render_text(edition: Edition) -> str:
+    """The edition as plain text: index, stories with numbered sources, what was left out."""
+    title = heading(edition)
+    lines = [title, "=" * len(title), summary(edition), "", "In this email:"]
+    lines += [f"  {i}. {s.briefing.title} ({s.status})" for i, s in enumerate(edition.stories, 1)]
+    for number, story in enumerate(edition.stories, 1):
+        lines += ["", "-" * 72, "", *_story_text(number, story)]
+    if edition.left_out:
+        lines += [
+            "-" * 72,
+            "",
+            "Left out:",
+            *(f"- {i.subject}: {i.reason}" for i in edition.left_out),
+        ]
+    return "\n".join([*lines, "", "Every sentence cites its sources by number."]) + "\n"
