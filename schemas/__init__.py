@@ -1,12 +1,12 @@
 """The pydantic models every model reply and every output of newsbrief must satisfy.
 
 Model replies (validated, re-asked when invalid):
-    Extraction     -- one article's summary and claims (``extract`` stage)
+    ExtractionReply -- one article's claims as sentence ids, and a summary (``extract``)
     Draft          -- the composer's sentences, each naming merged claims (``compose`` stage)
 
 Data passed between stages and returned to users:
     Article, Sentence          -- ingested input with sentence ids and character offsets
-    ArticleClaims              -- a validated Extraction bound to its article
+    Extraction, ArticleClaims  -- a reply's claims in the article's words, bound to it
     MergedClaim, Support       -- claims grouped across articles
     Briefing and its parts     -- the final, cited output
 """
@@ -31,8 +31,10 @@ from schemas.compose import Draft, DraftSection, DraftSentence
 from schemas.extraction import (
     ArticleClaims,
     ClaimKind,
+    ClaimPick,
     ExtractedClaim,
     Extraction,
+    ExtractionReply,
     RejectedClaim,
 )
 from schemas.merged import ClaimStatus, MergedClaim, Support
@@ -45,6 +47,7 @@ __all__ = [
     "Check",
     "Citation",
     "ClaimKind",
+    "ClaimPick",
     "ClaimStatus",
     "Disagreement",
     "Draft",
@@ -53,6 +56,7 @@ __all__ = [
     "DroppedSentence",
     "ExtractedClaim",
     "Extraction",
+    "ExtractionReply",
     "FigureValue",
     "MergedClaim",
     "RejectedClaim",

@@ -1,4 +1,5 @@
-"""The extraction reply: a summary and claims of one article, evidence cited by sentence id."""
+"""The extraction reply (claims of one article cited by sentence id, and a summary) and the
+claims the pipeline builds from it, in the article's words."""
 
 from enum import StrEnum
 from typing import Annotated, Self
@@ -6,9 +7,10 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 MAX_CLAIMS = 5
-CLAIM_TEXT_LIMIT = 220
-"""Characters a claim's text may have: a short sentence (long ones cost output tokens)."""
 """Claims asked of each article: enough for a briefing, few enough to keep replies short."""
+MAX_EVIDENCE = 1
+"""Sentences one claim may rest on. One: a small model asked for "one or two" pairs
+unrelated neighbours, and a claim in its source's words is one sentence."""
 
 
 class ClaimKind(StrEnum):
@@ -21,21 +23,23 @@ class ClaimKind(StrEnum):
     ATTRIBUTION = "attribution"
 
 
-class ExtractedClaim(BaseModel):
-    """One checkable statement an article makes."""
+class ClaimPick(BaseModel):
+    """One claim as the model gives it: the sentences that state it, never their text.
+
+    Citing ids instead of copying words keeps the reply small (a third of the tokens on the
+    embedded model) and makes every claim the source's own wording.
+    """
 
     model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
 
-    text: str = Field(min_length=20, max_length=CLAIM_TEXT_LIMIT)
-    """The claim in one short sentence, keeping the article's numbers, names and attribution."""
-    evidence: list[Annotated[int, Field(ge=1)]] = Field(min_length=1, max_length=4)
-    """Ids of the article sentences that state this claim."""
+    evidence: list[Annotated[int, Field(ge=1)]] = Field(min_length=1, max_length=MAX_EVIDENCE)
+    """The id of the article sentence that states the claim (a list, for other models)."""
     kind: ClaimKind
     """fact, figure (a number), quote, opinion or attribution (who said what)."""
 
 
-class Extraction(BaseModel):
-    """A model's reading of one article.
+class ExtractionReply(BaseModel):
+    """The model's reply for one article: its main claims, by sentence id, and a summary.
 
     Validated with ``context={"sentence_ids": ...}`` so that evidence citing a sentence
     the article does not have is rejected (and re-asked), never accepted.
@@ -43,7 +47,7 @@ class Extraction(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
 
-    claims: list[ExtractedClaim] = Field(min_length=1, max_length=MAX_CLAIMS)
+    claims: list[ClaimPick] = Field(min_length=1, max_length=MAX_CLAIMS)
     """The article's main claims, most important first."""
     summary: str = Field(min_length=20, max_length=300)
     """One sentence: what the article reports."""
@@ -61,6 +65,30 @@ class Extraction(BaseModel):
                     "show; cite only ids given in brackets"
                 )
         return self
+
+
+class ExtractedClaim(BaseModel):
+    """One checkable statement an article makes, in the article's words."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    text: str = Field(min_length=1)
+    """The claim: the text of its evidence sentences."""
+    evidence: list[Annotated[int, Field(ge=1)]] = Field(min_length=1)
+    """Ids of the article sentences that state this claim."""
+    kind: ClaimKind
+    """fact, figure (a number), quote, opinion or attribution (who said what)."""
+
+
+class Extraction(BaseModel):
+    """One article's claims and summary, as the pipeline carries them on."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    claims: list[ExtractedClaim] = Field(min_length=1, max_length=MAX_CLAIMS)
+    """The article's main claims, most important first."""
+    summary: str = Field(min_length=20, max_length=300)
+    """One sentence: what the article reports."""
 
 
 class RejectedClaim(BaseModel):

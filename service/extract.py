@@ -1,23 +1,31 @@
 """Stage 2, extract: one model call per article for a summary and claims with sentence-id evidence.
 
-The reply must validate as :class:`schemas.Extraction` with the article's own sentence
-ids; otherwise it is re-asked (bounded), and then the article is reported as failed.
-Each claim is then checked against its evidence (:mod:`service.verify`): re-anchored to
-the sentence that states it, or rejected and listed. A reply left with no grounded claim
-is re-asked like an invalid one.
+The reply must validate as :class:`schemas.ExtractionReply` with the article's own sentence
+ids; otherwise it is re-asked (bounded), and then the article is reported as failed. The
+model names each claim's sentences and never copies them: the claim's text is the text of
+those sentences, filled in here, so it is the source's own wording and costs no output
+tokens. Claims are then checked (:mod:`service.verify`) like any other text (a claim given
+by another path, or a future prompt that asks for wording, is re-anchored or rejected), and
+a repeated claim is dropped. A reply left with no claim is re-asked like an invalid one.
 """
 
-import re
 from functools import cache
 from typing import Any
 
-from schemas import Article, ArticleClaims, ExtractedClaim, Extraction, RejectedClaim
-from schemas.extraction import CLAIM_TEXT_LIMIT, MAX_CLAIMS
+from schemas import (
+    Article,
+    ArticleClaims,
+    ExtractedClaim,
+    Extraction,
+    ExtractionReply,
+    RejectedClaim,
+)
+from schemas.extraction import MAX_CLAIMS
 from service.gateway import Gateway, ModelRequest
 from service.guard import as_data
 from service.prompts import load_prompt
 from service.structured import ask, load_json
-from service.verify import MIN_ANCHOR, best_anchor, coverage, same_sentence, ungrounded
+from service.verify import best_anchor, same_sentence, ungrounded
 
 
 @cache
@@ -28,8 +36,8 @@ def extraction_schema(sentences: int) -> dict[str, Any]:
     article does not have (it ignores ``minimum``/``maximum``, but honours ``enum``);
     other servers are still held to it by validation.
     """
-    schema = Extraction.model_json_schema()
-    items = schema["$defs"]["ExtractedClaim"]["properties"]["evidence"]["items"]
+    schema = ExtractionReply.model_json_schema()
+    items = schema["$defs"]["ClaimPick"]["properties"]["evidence"]["items"]
     items["enum"] = list(range(1, sentences + 1))
     return schema
 
@@ -49,41 +57,27 @@ def extraction_request(article: Article) -> ModelRequest:
 
 
 def parse_extraction(content: str, article: Article) -> ArticleClaims:
-    """Validate a reply against the schema and the ids shown, map them back, then ground it.
+    """Validate a reply against the schema and the ids shown, fill in each claim's text
+    from its sentences, then ground it.
 
     The model sees the kept sentences numbered 1..n with no gaps (a small model cites gaps'
     ids); its evidence is translated back to the article's own sentence ids here.
     """
     kept = article.kept
-    extraction = Extraction.model_validate(
+    reply = ExtractionReply.model_validate(
         load_json(content), context={"sentence_ids": range(1, len(kept) + 1)}
     )
-    claims = [
-        c.model_copy(update={"evidence": [kept[i - 1].id for i in c.evidence]})
-        for c in extraction.claims
-    ]
-    return ground(extraction.model_copy(update={"claims": claims}), article)
-
-
-_DANGLING = re.compile(r"\b(?:of|the|a|an|to|and|or|with|for|by|in|on|as|at|from)\W*$", re.I)
-
-
-def _uncut(claim: ExtractedClaim, article: Article) -> ExtractedClaim:
-    """A claim cut off while copying its one evidence sentence (at the length limit, or
-    before a quotation: "awarded the title of") is replaced by that sentence, rather than
-    shown broken off mid-phrase."""
-    cut = len(claim.text) >= CLAIM_TEXT_LIMIT - 5 or _DANGLING.search(claim.text)
-    if not cut or len(claim.evidence) != 1:
-        return claim
-    sentence = article.sentence(claim.evidence[0]).text
-    copied = coverage(claim.text, sentence) >= MIN_ANCHOR
-    return claim.model_copy(update={"text": sentence}) if copied else claim
+    claims = []
+    for pick in reply.claims:
+        evidence = sorted({kept[i - 1].id for i in pick.evidence})
+        text = " ".join(article.sentence(i).text for i in evidence)
+        claims.append(ExtractedClaim(text=text, evidence=evidence, kind=pick.kind))
+    return ground(Extraction(claims=claims, summary=reply.summary), article)
 
 
 def _anchored(
     claim: ExtractedClaim, article: Article, candidates: list[tuple[int, str]]
 ) -> ExtractedClaim | None:
-    claim = _uncut(claim, article)
     stated_by = [article.sentence(i).text for i in claim.evidence]
     if ungrounded(claim.text, stated_by) is None:
         return claim

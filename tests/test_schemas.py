@@ -6,22 +6,23 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from schemas import Draft, Extraction
+from schemas import Draft, ExtractionReply
 
 VALID: dict[str, Any] = {
     "summary": "The council approved a new budget on Monday.",
     "claims": [
-        {"evidence": [1, 2], "kind": "figure", "text": "The council approved a $4 million budget."},
-        {"evidence": [3], "kind": "quote", "text": "The mayor called the vote 'a good day'."},
+        {"evidence": [1], "kind": "figure"},
+        {"evidence": [2], "kind": "fact"},
+        {"evidence": [3], "kind": "quote"},
     ],
 }
 
 
 def test_valid_extraction_parses() -> None:
-    extraction = Extraction.model_validate_json(
+    extraction = ExtractionReply.model_validate_json(
         json.dumps(VALID), context={"sentence_ids": {1, 2, 3}}
     )
-    assert [c.evidence for c in extraction.claims] == [[1, 2], [3]]
+    assert [c.evidence for c in extraction.claims] == [[1], [2], [3]]
     assert extraction.claims[0].kind == "figure"
 
 
@@ -29,7 +30,7 @@ def test_evidence_must_name_existing_sentences() -> None:
     with pytest.raises(
         ValidationError, match=r"sentence ids \[3\].*cite only ids given in brackets"
     ):
-        Extraction.model_validate_json(json.dumps(VALID), context={"sentence_ids": {1, 2}})
+        ExtractionReply.model_validate_json(json.dumps(VALID), context={"sentence_ids": {1, 2}})
 
 
 @pytest.mark.parametrize(
@@ -39,19 +40,28 @@ def test_evidence_must_name_existing_sentences() -> None:
         json.dumps({**VALID, "claims": []}),
         json.dumps({**VALID, "claims": [{**VALID["claims"][0], "kind": "rumour"}]}),
         json.dumps({**VALID, "claims": [{**VALID["claims"][0], "evidence": []}]}),
-        json.dumps({**VALID, "claims": [{**VALID["claims"][0], "text": "..."}]}),
+        json.dumps({**VALID, "claims": [{**VALID["claims"][0], "text": "a copy"}]}),
+        json.dumps({**VALID, "claims": [{**VALID["claims"][0], "evidence": [1, 2]}]}),
         json.dumps({**VALID, "extra": 1}),
     ],
-    ids=["not-json", "no-claims", "bad-kind", "no-evidence", "placeholder-text", "extra-key"],
+    ids=[
+        "not-json",
+        "no-claims",
+        "bad-kind",
+        "no-evidence",
+        "copied-text",
+        "two-sentences",
+        "extra-key",
+    ],
 )
 def test_invalid_extractions_are_rejected(broken: str) -> None:
     with pytest.raises(ValidationError):
-        Extraction.model_validate_json(broken, context={"sentence_ids": {1, 2, 3}})
+        ExtractionReply.model_validate_json(broken, context={"sentence_ids": {1, 2, 3}})
 
 
 def test_schema_documents_every_field() -> None:
-    schema = Extraction.model_json_schema()
-    claim = schema["$defs"]["ExtractedClaim"]["properties"]
+    schema = ExtractionReply.model_json_schema()
+    claim = schema["$defs"]["ClaimPick"]["properties"]
     assert all("description" in field for field in claim.values())
     assert schema["properties"]["claims"]["maxItems"] == 5
 

@@ -98,24 +98,6 @@ def test_ground_with_nothing_left_asks_again() -> None:
         ground(_extraction(("Kim declared war on the United Nations.", [2])), article(SOURCE, "a"))
 
 
-def test_a_claim_cut_off_while_copying_its_sentence_shows_the_sentence() -> None:
-    long_sentence = (
-        "Kim recognized the fallen soldiers at a ceremony held in Pyongyang, during which he "
-        "hailed their indomitable fighting spirit and noble sacrifice in aiding Russia in its war "
-        "against Ukraine, the state media outlet Korean Central News Agency said on Friday."
-    )
-    item = article(long_sentence, "alpha")
-    cut = long_sentence[:218] + " X"  # what a length-limited grammar leaves
-    grounded = ground(_extraction((cut, [1])), item)
-    assert grounded.extraction.claims[0].text == long_sentence
-
-
-def test_a_claim_stopping_before_a_quotation_shows_the_sentence() -> None:
-    sentence = "Kim awarded the title of \u201cDPRK Hero\u201d to returning combatants."
-    grounded = ground(_extraction(("Kim awarded the title of", [1])), article(sentence, "a"))
-    assert grounded.extraction.claims[0].text == sentence
-
-
 def test_numbers_fold_written_scales() -> None:
     assert numbers("15,000") == numbers("15000") == numbers("15 thousand") == {"15000"}
     assert numbers("1.28 million soldiers") == {"1280000"}
