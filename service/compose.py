@@ -50,6 +50,10 @@ from service.verify import (
 MIN_SENTENCES = 8
 """A briefing with fewer checked sentences is topped up from the claims themselves."""
 FILL_HEADING = "Also reported"
+RESERVED_HEADINGS = frozenset(
+    {"sources", "where sources differ", "skipped and set aside", "also reported"}
+)
+"""Headings the renderer writes itself; a composed section may not take them."""
 FALLBACK_TITLE = "What the sources report"
 MIN_ATTRIBUTION = 0.5
 """Share of an attribution's words a sentence must hold to count as keeping it."""
@@ -226,7 +230,9 @@ def lost_attributions(text: str, claims: Sequence[MergedClaim]) -> list[str]:
     lost = []
     for claim in claims:
         said = list(dict.fromkeys(s.attribution for s in claim.support if s.attribution))
-        if said and all(coverage(who, text) < MIN_ATTRIBUTION for who in said):
+        if not said or not all(s.attribution for s in claim.support):
+            continue  # an outlet asserting it in its own voice may be followed
+        if all(coverage(who, text) < MIN_ATTRIBUTION for who in said):
             lost.append(said[0])
     return lost
 
@@ -258,6 +264,8 @@ def review(
     merged: dict[str, DraftSection] = {}
     for section in composed.draft.sections:
         key = section.heading.strip().lower()
+        if key in RESERVED_HEADINGS:  # "Sources" is the source list's; a section is "Details"
+            key, section = "details", section.model_copy(update={"heading": "Details"})
         kept = reviewer.sentences(section.sentences)
         previous = merged.get(key)
         heading = previous.heading if previous else section.heading
@@ -281,10 +289,12 @@ def _checked_title(title: str, claims: dict[str, MergedClaim]) -> str:
 
 
 def headline(title: str, articles: Sequence[Article]) -> str:
-    """``title``, or when it is the plain fallback, the first source headline there is."""
-    if title != FALLBACK_TITLE:
-        return title
-    return next((a.title for a in articles if a.title), None) or FALLBACK_TITLE
+    """A source's own headline when there is one, else ``title`` (checked, or the fallback).
+
+    A composed title passing the word checks can still relate the words wrongly ("North
+    Korea's war with Ukraine"): a headline a source wrote is its own, checkable words.
+    """
+    return next((a.title for a in articles if a.title), None) or title
 
 
 def fill(composed: Composed, claims: Sequence[MergedClaim]) -> Composed:

@@ -16,14 +16,20 @@ def render(briefing: Briefing, fmt: str = "markdown") -> str:
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
+def status_note(sentence: BriefSentence) -> str:
+    """How a reader should take a sentence: "" when corroborated, else a short note."""
+    if sentence.status is ClaimStatus.CONTESTED:
+        return "sources differ; see below"
+    if sentence.status is ClaimStatus.SINGLE_SOURCE:
+        # several citations here are several claims, each from one source: not corroboration
+        return "one source" if len(sentence.citations) == 1 else "one source each"
+    return ""
+
+
 def _marks(sentence: BriefSentence) -> str:
     marks = "".join(f"[{c.source}]" for c in sentence.citations)
-    if sentence.status is ClaimStatus.CONTESTED:
-        marks += " *(sources differ; see below)*"
-    elif sentence.status is ClaimStatus.SINGLE_SOURCE:
-        # several citations here are several claims, each from one source: not corroboration
-        marks += " *(one source)*" if len(sentence.citations) == 1 else " *(one source each)*"
-    return marks
+    note = status_note(sentence)
+    return f"{marks} *({note})*" if note else marks
 
 
 def _paragraph(sentences: list[BriefSentence]) -> str:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from schemas import ClaimStatus, Draft, DraftSentence
+from schemas import ClaimStatus, Draft, DraftSection, DraftSentence
 from service._exceptions import BriefingError, ReplyInvalidError
 from service.compose import (
     Composed,
@@ -192,19 +192,31 @@ def test_quotes_and_titles_are_checked_against_the_sources() -> None:
     ("title", "shown"),
     [
         ("Seoul: 600 soldiers killed", "Seoul: 600 soldiers killed"),
-        ("Kim's ceremony in the Korean War", "Headline"),
-        ("Kim's legacy of the dead", "Headline"),
-        ("Seoul: 900 soldiers killed", "Headline"),
+        ("Kim's ceremony in the Korean War", "What the sources report"),
+        ("Kim's legacy of the dead", "What the sources report"),
+        ("Seoul: 900 soldiers killed", "What the sources report"),
     ],
 )
-def test_a_title_with_words_or_numbers_no_claim_has_gives_way_to_a_source_headline(
-    title: str, shown: str
-) -> None:
-    titled = A.model_copy(update={"title": "Headline"})
+def test_a_title_with_words_or_numbers_no_claim_has_is_not_shown(title: str, shown: str) -> None:
     lede = [DraftSentence(claims=["c2"], text="Kim held a ceremony for the dead.")]
     draft = Draft.model_construct(title=title, lede=lede, sections=[])
     reviewed = review(Composed(draft, []), BY_ID)
-    assert build_briefing(reviewed, MERGED, [titled, B], "test").title == shown
+    assert build_briefing(reviewed, MERGED, [A, B], "test").title == shown
+    titled = A.model_copy(update={"title": "A headline the source wrote"})
+    assert build_briefing(reviewed, MERGED, [B, titled], "test").title == (
+        "A headline the source wrote"
+    )
+
+
+def test_a_section_may_not_take_a_heading_the_renderer_writes() -> None:
+    section = DraftSection(
+        heading="Sources",
+        sentences=[DraftSentence(claims=["c2"], text="Kim held a ceremony for the dead.")],
+    )
+    lede = [DraftSentence(claims=["c1"], text="Seoul said about 600 soldiers were killed.")]
+    draft = Draft.model_construct(title="T", lede=lede, sections=[section])
+    reviewed = review(Composed(draft, []), BY_ID)
+    assert [s.heading for s in reviewed.draft.sections] == ["Details"]
 
 
 def test_an_attributed_claim_keeps_its_attribution() -> None:

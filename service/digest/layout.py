@@ -16,8 +16,9 @@ import css_inline
 import jinja2
 from markupsafe import Markup
 
-from schemas import BriefSentence, Citation, ClaimStatus, Disagreement, Source
+from schemas import BriefSentence, Citation, Disagreement, Source
 from service.digest.edition import Edition, StoryBrief
+from service.render import status_note
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -61,8 +62,9 @@ def as_of(story: StoryBrief) -> str:
     return f"{when}{counted(story.outlets, 'outlet')}, {sources}"
 
 
-def _one_source(sentence: BriefSentence) -> bool:
-    return sentence.status is ClaimStatus.SINGLE_SOURCE
+def _note(sentence: BriefSentence) -> str:
+    note = status_note(sentence)
+    return f"({note})" if note else ""
 
 
 def _marks_html(story: int, citations: list[Citation]) -> Markup:
@@ -71,10 +73,12 @@ def _marks_html(story: int, citations: list[Citation]) -> Markup:
 
 
 def _sentences_html(story: int, sentences: list[BriefSentence]) -> Markup:
-    one = Markup(' <span class="one">(one source)</span>')
+    note = Markup(' <span class="one">{}</span>')
     return Markup(" ").join(
         Markup("{} {}{}").format(
-            s.text.strip(), _marks_html(story, s.citations), one if _one_source(s) else ""
+            s.text.strip(),
+            _marks_html(story, s.citations),
+            note.format(_note(s)) if _note(s) else "",
         )
         for s in sentences
     )
@@ -112,8 +116,7 @@ def _marks_text(citations: list[Citation]) -> str:
 
 def _paragraph(sentences: list[BriefSentence]) -> str:
     return " ".join(
-        f"{s.text.strip()} {_marks_text(s.citations)}" + (" (one source)" if _one_source(s) else "")
-        for s in sentences
+        f"{s.text.strip()} {_marks_text(s.citations)} {_note(s)}".rstrip() for s in sentences
     )
 
 
