@@ -32,19 +32,22 @@ class Budget:
     max_tokens: int | None = None
     max_cost: float | None = None
 
-    def check(self, used: Usage, request: "_Request") -> None:
-        """Raise BudgetExceededError when ``request`` could take the run past a cap."""
+    def check(self, used: Usage, request: "_Request", reserved: int = 0) -> int:
+        """Raise BudgetExceededError when ``request`` could take the run past a cap, counting
+        the worst case of the calls still in flight (``reserved``); else the worst case of
+        this one, to reserve while it runs."""
         if self.max_cost is not None and (used.cost_usd or 0.0) >= self.max_cost:
             raise BudgetExceededError(f"run budget reached: ${self.max_cost:.4f} spent")
         if self.max_tokens is None:
-            return
-        spent = used.prompt_tokens + used.completion_tokens
+            return 0
+        spent = used.prompt_tokens + used.completion_tokens + reserved
         worst = worst_case_tokens(request.messages, request.schema, request.max_tokens)
         if spent + worst > self.max_tokens:
             raise BudgetExceededError(
                 f"run budget reached: {spent:,} of {self.max_tokens:,} tokens used, "
                 f"the next call could need {worst:,}"
             )
+        return worst
 
 
 class _Request(Protocol):  # the part of ModelRequest the budget reads (no import cycle)

@@ -21,6 +21,7 @@ Layers, each bounded and in one place:
 litellm is told to use its bundled price map, so it never reaches the network at import.
 """
 
+import asyncio
 import importlib
 import logging
 import os
@@ -207,6 +208,8 @@ class Gateway:
         self.meter = UsageMeter()
         self.budget = Budget(settings.max_tokens_per_run, settings.max_cost_per_run)
         self._active = 0
+        self._limit = asyncio.Semaphore(settings.effective_concurrency())
+        self._reserved = 0
 
     @property
     def endpoint(self) -> Endpoint:
@@ -235,14 +238,13 @@ class Gateway:
             if stored is not None:
                 self.meter.hit(request.schema_name)
                 return Reply(**{**stored, "cached": True})
-            self.budget.check(self.meter.usage, request)
-            tried, started = self._active, time.monotonic()
+            tried = self._active
             try:
-                reply, cost = await self._call_with_retry(self.endpoints[tried], request)
+                reply, cost, seconds = await self._limited_call(self.endpoints[tried], request)
             except TransportError as error:
                 self._fall_back(tried, error)
                 continue
-            self.meter.call(request.schema_name, reply, cost, time.monotonic() - started)
+            self.meter.call(request.schema_name, reply, cost, seconds)
             if self.cache is not None and reply.finish_reason != "length":
                 self.cache.put(key, _stored(reply))
             return reply
@@ -263,6 +265,21 @@ class Gateway:
         """Release every endpoint (stops an embedded model server)."""
         for endpoint in self.endpoints:
             await endpoint.close()
+
+    async def _limited_call(
+        self, endpoint: Endpoint, request: ModelRequest
+    ) -> tuple[Reply, float | None, float]:
+        # At most ``concurrency`` calls at once for the whole run (every article and story
+        # share it); the budget is checked once a slot is free, counting calls in flight.
+        async with self._limit:
+            worst = self.budget.check(self.meter.usage, request, self._reserved)
+            self._reserved += worst
+            started = time.monotonic()
+            try:
+                reply, cost = await self._call_with_retry(endpoint, request)
+            finally:
+                self._reserved -= worst
+            return reply, cost, time.monotonic() - started
 
     async def _call_with_retry(
         self, endpoint: Endpoint, request: ModelRequest

@@ -77,25 +77,24 @@ def make_gateway(settings: Settings) -> Gateway:
 
 
 async def _extract_one(
-    gateway: Gateway, article: Article, limit: asyncio.Semaphore, progress: Progress
+    gateway: Gateway, article: Article, progress: Progress
 ) -> ArticleClaims | Skipped:
-    async with limit:
-        try:
-            return await extract(gateway, article, gateway.settings.reasks)
-        except (LocalModelError, CassetteMissError):
-            raise  # not about this article: every other one would fail the same way
-        except ModelError as error:
-            return Skipped(stage="extract", subject=article.origin, reason=str(error))
-        finally:
-            progress.advance()
+    # no limit here: the gateway bounds the calls in flight for the whole run
+    try:
+        return await extract(gateway, article, gateway.settings.reasks)
+    except (LocalModelError, CassetteMissError):
+        raise  # not about this article: every other one would fail the same way
+    except ModelError as error:
+        return Skipped(stage="extract", subject=article.origin, reason=str(error))
+    finally:
+        progress.advance()
 
 
 async def _extract_all(
     gateway: Gateway, articles: Sequence[Article], progress: Progress
 ) -> tuple[list[ArticleClaims], list[Skipped]]:
-    limit = asyncio.Semaphore(gateway.settings.effective_concurrency())
     progress.stage("Reading articles", len(articles))
-    results = await asyncio.gather(*(_extract_one(gateway, a, limit, progress) for a in articles))
+    results = await asyncio.gather(*(_extract_one(gateway, a, progress) for a in articles))
     claims = [r for r in results if isinstance(r, ArticleClaims)]
     return claims, [r for r in results if isinstance(r, Skipped)]
 

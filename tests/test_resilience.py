@@ -157,6 +157,20 @@ def test_the_token_budget_is_never_exceeded(server: tuple[str, Plan], tmp_path: 
     assert any(r.startswith("run budget reached") for r in reasons)
 
 
+def test_calls_in_flight_count_against_the_budget(tmp_path: Path) -> None:
+    # Five extractions at once, each worst case under the cap but not all together: the
+    # budget must hold back the calls it cannot afford before any of them has answered.
+    with fault_server(Plan(latency=0.3)) as url:
+        settings = settings_for(url, tmp_path, max_tokens_per_run=12_000, concurrency=5)
+        outcome = run(settings)
+    assert isinstance(outcome, Briefing | BriefError)
+    if isinstance(outcome, Briefing):
+        assert outcome.usage.prompt_tokens + outcome.usage.completion_tokens <= 12_000
+        assert any(s.reason.startswith("run budget reached") for s in outcome.skipped)
+    else:
+        assert "run budget reached" in str(outcome)
+
+
 def test_a_budget_too_small_for_anything_is_an_explicit_failure(
     server: tuple[str, Plan], tmp_path: Path
 ) -> None:

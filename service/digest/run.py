@@ -26,6 +26,7 @@ from service.digest.mail import addressed, build, message_id, one_line
 from service.digest.send import Smtp, deliver, resolve
 from service.digest.state import STATE_FILE, Built, Sent, State, locked
 from service.digest.stories import Item, Story, group, keys_of
+from service.gateway import Gateway
 from service.ingest import ingest
 from service.pipeline import Progress, brief_articles, ingest_options, open_gateway
 from service.settings import Settings
@@ -261,21 +262,32 @@ def _candidate(job: Job, story: Story, gathered: Gathered, sent: Sent | None) ->
 async def brief_all(
     job: Job, chosen: list[Candidate]
 ) -> tuple[list[tuple[StoryBrief, Candidate]], list[LeftOut]]:
-    """Brief each story through the pipeline, with one gateway (model server, cache) for all."""
-    briefs: list[tuple[StoryBrief, Candidate]] = []
-    failed: list[LeftOut] = []
+    """Brief the stories at once through the pipeline, with one gateway (model server,
+    cache, and its limit on calls in flight) for all."""
+    if job.progress is not None:
+        job.progress.stage("Briefing stories", len(chosen))
     async with open_gateway(job.settings) as gateway:
-        for number, candidate in enumerate(chosen, 1):
-            job.say(f"{job.config.name}: story {number}/{len(chosen)}: {candidate.label}")
-            try:
-                briefing = await brief_articles(gateway, candidate.articles, job.progress)
-            except (LocalModelError, CassetteMissError):
-                raise
-            except BriefError as error:
-                failed.append(LeftOut(candidate.label, f"could not be briefed: {error}"))
-                continue
-            briefs.append((_story_brief(candidate, briefing), candidate))
-    return briefs, failed
+        done = await asyncio.gather(
+            *(_brief_one(job, gateway, c) for c in chosen), return_exceptions=True
+        )
+    for result in done:
+        if isinstance(result, BaseException):
+            raise result  # not about one story (no model, a cassette miss): every one fails
+    briefs = [(b, c) for b, c in zip(done, chosen, strict=True) if isinstance(b, StoryBrief)]
+    return briefs, [r for r in done if isinstance(r, LeftOut)]
+
+
+async def _brief_one(job: Job, gateway: Gateway, candidate: Candidate) -> StoryBrief | LeftOut:
+    try:
+        briefing = await brief_articles(gateway, candidate.articles)
+    except (LocalModelError, CassetteMissError):
+        raise
+    except BriefError as error:
+        return LeftOut(candidate.label, f"could not be briefed: {error}")
+    finally:
+        if job.progress is not None:
+            job.progress.advance()
+    return _story_brief(candidate, briefing)
 
 
 def _story_brief(candidate: Candidate, briefing: Briefing) -> StoryBrief:
