@@ -1,9 +1,14 @@
 """Shared pieces of the benchmarks: synthetic article sets and the timing helpers."""
 
+import multiprocessing
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from pathlib import Path
+
+from tests.fault_server import Plan, fault_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -41,3 +46,23 @@ def timed(action: Callable[[], object], repeat: int) -> list[float]:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def _serve(latency: float, pipe: Connection) -> None:
+    with fault_server(Plan(latency=latency)) as url:
+        pipe.send(url)
+        pipe.recv()  # until told to stop
+
+
+@contextmanager
+def model_server(latency: float) -> Iterator[str]:
+    """The fault-free model server in a process of its own, so that its threads do not
+    compete with the run being measured for this process's interpreter lock."""
+    ours, theirs = multiprocessing.Pipe()
+    process = multiprocessing.Process(target=_serve, args=(latency, theirs), daemon=True)
+    process.start()
+    try:
+        yield ours.recv()
+    finally:
+        ours.send("stop")
+        process.join(timeout=5)

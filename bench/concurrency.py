@@ -1,10 +1,11 @@
 """Benchmark 2: 1, 5, 20 and 100 articles at 1 s latency per call.
 
-Method: the fault-free local model server (real HTTP on 127.0.0.1) answers every call after
-1 s. Each size is briefed with a fresh cache at the default concurrency for hosted models,
-at 64 calls at once, and, up to 20 articles, one call at a time. One warm-up run first
-(litellm's import is not what this measures). The critical path is one extraction latency plus
-one composition latency (2 s); wall time is shown against it and against concurrency 1.
+Method: the fault-free local model server (real HTTP on 127.0.0.1, in a process of its own)
+answers every call after 1 s. Each size is briefed with a fresh cache at the default
+concurrency for hosted models, at 64 calls at once, and, up to 20 articles, one call at a
+time. One warm-up run first (litellm's import is not what this measures). The critical path
+is one extraction latency plus one composition latency (2 s); wall time is shown against it
+and against concurrency 1.
 
     python -m bench.concurrency
 """
@@ -13,10 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import write_articles
+from bench.common import model_server, write_articles
 from service import brief
 from service.settings import Settings
-from tests.fault_server import Plan, fault_server
 
 LATENCY = 1.0
 CRITICAL_PATH = 2 * LATENCY
@@ -25,7 +25,7 @@ CRITICAL_PATH = 2 * LATENCY
 def run(count: int, concurrency: int | None) -> float:
     folder = Path(tempfile.mkdtemp(prefix="newsbrief-bench-"))
     write_articles(folder / "articles", count)
-    with fault_server(Plan(latency=LATENCY)) as url:
+    with model_server(LATENCY) as url:
         settings = Settings(
             model="hosted_vllm/fault",
             api_base=url,

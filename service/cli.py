@@ -1,6 +1,8 @@
 """The ``brief`` command: a thin layer over :func:`service.brief`."""
 
 import logging
+import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -27,6 +29,7 @@ from service.cli_support import (
     settings_from,
 )
 from service.digest.cli import digest
+from service.local_model import LocalServer
 from service.pipeline import brief
 from service.render import FORMATS, render
 from service.settings import Settings
@@ -73,6 +76,7 @@ Exit codes:
 \b
 Nightly email digests: brief digest run | status (see brief digest --help);
 a folder named digest is read as brief ./digest.
+Keep the embedded model loaded between runs: brief serve-model (see its --help).
 """
 
 
@@ -258,3 +262,52 @@ def _write(text: str, output: Path | None) -> None:
 
 
 main.add_command(digest)
+
+SERVE_PORT = 8765
+
+
+@main.command("serve-model", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=SERVE_PORT,
+    show_default=True,
+    help="Port on 127.0.0.1.",
+)
+@click.option("--threads", type=click.IntRange(1), help="CPU threads (default: every core).")
+@click.option("--context", type=click.IntRange(512), help="Context window in tokens (8192).")
+def serve_model(port: int, threads: int | None, context: int | None) -> None:
+    """Keep the embedded model loaded between runs, until Ctrl-C.
+
+    Serves the embedded model on 127.0.0.1:PORT. Then point `brief` and `brief digest` at
+    it with BRIEF_LOCAL_URL=http://127.0.0.1:PORT/v1 and they skip starting (and loading)
+    the model on each run. Nothing but this machine can reach it.
+    """
+    settings = settings_from({"local_threads": threads, "local_context": context})
+    if not port_free(port):
+        click.echo(f"brief: error: port {port} is in use; choose another with --port", err=True)
+        sys.exit(EXIT_USAGE)
+    server = LocalServer(settings.cache_dir, settings.local_threads, settings.local_context)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(EXIT_OK))  # `kill`, systemd: stop cleanly
+    try:
+        server.start(port)
+        click.echo(f"brief: serving the embedded model at {server.base_url} (Ctrl-C stops)")
+        click.echo(f"  export BRIEF_LOCAL_URL={server.base_url}")
+        server.wait()
+    except BriefError as error:
+        click.echo(f"brief: error: {error}", err=True)
+        sys.exit(exit_code(error))
+    except KeyboardInterrupt:
+        sys.exit(EXIT_INTERRUPTED)
+    finally:
+        server.stop()
+
+
+def port_free(port: int) -> bool:
+    """Whether nothing listens on 127.0.0.1:``port``."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

@@ -1,12 +1,14 @@
 """The command line: help, usage errors and exit codes, without any model."""
 
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
 
 from service import cli
 from service.cli import main
+from service.local_model import LocalServer
 
 
 def test_help_explains_options_examples_and_exit_codes() -> None:
@@ -78,3 +80,67 @@ def test_help_lists_input_kinds_and_url_safety() -> None:
     result = CliRunner().invoke(main, ["--help"])
     for text in (".html", ".jsonl", ".rss", "--glob", "--allow-private-urls", "--show-cleaning"):
         assert text in result.output
+
+
+class _FakeServer:
+    """Stands in for the embedded model's server: records what serve-model asks of it."""
+
+    calls: ClassVar[list[str]] = []
+
+    def __init__(self, cache_dir: Path, threads: int | None, context: int) -> None:
+        self.base_url = ""
+
+    def start(self, port: int = 0) -> None:
+        self.calls.append(f"start {port}")
+        self.base_url = f"http://127.0.0.1:{port}/v1"
+
+    def wait(self) -> int:
+        self.calls.append("wait")
+        return 0
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+
+
+def test_serve_model_serves_on_the_port_and_says_how_to_use_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cli, "LocalServer", _FakeServer)
+    _FakeServer.calls = []
+    port = _free_port()
+    result = CliRunner().invoke(main, ["serve-model", "--port", str(port)])
+    assert result.exit_code == 0, result.output
+    assert f"export BRIEF_LOCAL_URL=http://127.0.0.1:{port}/v1" in result.output
+    assert _FakeServer.calls == [f"start {port}", "wait", "stop"]
+
+
+def test_serve_model_on_a_busy_port_is_a_usage_error() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve-model", "--port", str(port)])
+    assert result.exit_code == cli.EXIT_USAGE
+    assert f"port {port} is in use; choose another with --port" in result.output
+
+
+def test_serve_model_without_the_local_extra_exits_5(monkeypatch: pytest.MonkeyPatch) -> None:
+    from service._exceptions import LocalModelMissingError
+
+    def missing(self: object, port: int = 0) -> None:
+        raise LocalModelMissingError("llama-cpp-python is not installed")
+
+    monkeypatch.setattr(LocalServer, "start", missing)
+    result = CliRunner().invoke(main, ["serve-model", "--port", str(_free_port())])
+    assert result.exit_code == cli.EXIT_LOCAL_MODEL
+    assert "brief: error: llama-cpp-python is not installed" in result.output
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
