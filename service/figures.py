@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from schemas import Article, Citation, Disagreement, FigureValue, MergedClaim, Source
-from service.verify import numbers
+from service.verify import STOPWORDS, numbers
 
 _HEDGE = (
     r"about|around|approximately|roughly|nearly|almost|some|over|more than|fewer than|"
@@ -39,7 +39,7 @@ _HEDGE = (
 _FIGURE = re.compile(
     rf"(?:\b(?P<hedge>{_HEDGE})\s+)?(?P<value>"
     r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\s+(?:thousand|million|billion))?"
-    r"|(?<![\w.,])\d+(?:\.\d+)?(?:\s+(?:thousand|million|billion))?(?![\w%])"
+    r"|(?<![\w.,])\d+(?:\.\d+)?(?:\s+(?:thousand|million|billion))?(?!\w)"
     r"|\b(?:several|a few|many|tens of|hundreds of)\s+(?:thousand|hundred|million)s?\b"
     r"|\b(?:thousands|hundreds|dozens|millions)\b)",
     re.IGNORECASE,
@@ -67,7 +67,15 @@ OUTCOMES: dict[str, tuple[str, ...]] = {
     "missing": ("missing", "unaccounted for"),
     "captured": ("captured", "taken prisoner", "prisoners of war", "surrendered"),
     "arrested": ("arrested", "detained", "in custody"),
-    "displaced": ("displaced", "evacuated", "fled", "homeless"),
+    "displaced": (
+        "displaced",
+        "evacuated",
+        "evacuation",
+        "fled",
+        "homeless",
+        "from their homes",
+        "forced from",
+    ),
     "rescued": ("rescued",),
     "affected": ("affected",),
 }
@@ -76,8 +84,31 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "hired": ("hired", "employed", "employs"),
     "laid off": ("laid off", "cut", "cuts", "layoffs"),
     "voted": ("votes", "voted"),
-    "paid": ("paid", "cost", "costs", "spent", "raised"),
+    "paid": ("paid", "cost", "costs", "spent"),
+    "took part": (
+        "joined",
+        "walked out",
+        "strikers",
+        "on strike",
+        "stayed away",
+        "took part",
+        "protesters",
+        "demonstrators",
+        "marched",
+        "rallied",
+        "attended",
+    ),
 }
+UNITS = (
+    "acres", "hectares", "square", "kilometres", "kilometers", "km", "miles", "metres",
+    "meters", "tonnes", "tons", "barrels", "gallons", "litres", "liters", "megawatts",
+)  # fmt: skip
+"""Counted nouns that are units: the unit is what is measured ("4,500 acres")."""
+_PERCENT = re.compile(r"^\s*(?:%|(?:percent|per cent|percentage points?)\b)", re.I)
+_NOT_CONTEXT = frozenset(
+    {"percent", "per", "cent", "point", "points", "year", "monday", "tuesday", "wednesday",
+     "thursday", "friday", "saturday", "sunday", "about", "around", "nearly", "some"}
+)  # fmt: skip
 MILESTONES: dict[str, tuple[str, ...]] = {
     "acknowledged": (
         "acknowledged", "acknowledge", "admitted", "admit", "confirmed", "referred openly",
@@ -94,6 +125,7 @@ _NOUNS: dict[str, tuple[str, ...]] = {
     ),
     "civilians": ("civilian", "resident", "inhabitant"),
     "children": ("child", "children"),
+    "workers": ("worker", "member", "staff", "employee", "striker", "dockworker"),
     "people": ("people", "person", "individual"),
 }  # fmt: skip
 _GENERIC = "people"
@@ -112,33 +144,14 @@ _MEASURE_WORDS = frozenset(
 )
 _SKIP = frozenset({"more", "of", "the", "additional", "other", "than"})
 _STOP = frozenset(
-    [
-        "who",
-        "which",
-        "whom",
-        "that",
-        "had",
-        "have",
-        "has",
-        "were",
-        "was",
-        "been",
-        "are",
-        "is",
-        "and",
-        "or",
-        "to",
-        "in",
-        "on",
-        "at",
-        "for",
-        "with",
-        "from",
-    ]
-)
+    {"who", "which", "whom", "that", "had", "have", "has", "were", "was", "been", "are", "is",
+     "and", "or", "to", "in", "on", "at", "for", "with", "from", "by", "of", "as", "than",
+     "into", "over", "after", "before", "during", "since", "until", "while", "per"}
+)  # fmt: skip
 _SAY = re.compile(
     r"\b(?:said|says|told|tells|believes|believe|believed|estimates|estimate|estimated|"
-    r"reported|reports|claims|claimed|stated|announced|say)\b"
+    r"reported|reports|claims|claimed|stated|announced|say|"
+    r"put (?:the|its|their) [\w\- ]{1,30}? at)\b"
 )
 _PRONOUNS = frozenset({"it", "he", "she", "they", "we", "i"})
 _TIME_WORDS = re.compile(
@@ -160,6 +173,8 @@ class Mention:
     noun: str | None
     attribution: str | None
     revises: bool = False
+    context: tuple[str, ...] = ()
+    """For a percentage: the content words around it, which tell what it is a share of."""
     """A word of time ("later", "more recent") stands between it and the figure before it."""
 
 
@@ -230,6 +245,7 @@ def _speaker(sentence: str) -> str | None:
     for verb in _SAY.finditer(sentence):
         head = sentence[: verb.start()]
         subject = re.split(r"[,“”\"]", head)[-1]
+        subject = re.sub(r"^\s*(?:while|whereas|and|but|as)\s+", "", subject)
         subject = re.sub(r"\b(?:has|have|had|also|then|now)\s*$", "", subject.strip()).strip()
         if not subject or subject.split()[0].lower() in ("who", "which", "that"):
             subject = sentence.split(",")[0] if head.count(",") else ""
@@ -270,16 +286,33 @@ def _figures(article_id: str, sentence_id: int, text: str, said: str | None) -> 
         end = found[i + 1].start() if i + 1 < len(found) else len(text)
         after = _BREAK.split(text[match.end() : end])[0]
         before = _BREAK.split(text[max(0, match.start() - 40) : match.start()])[-1]
-        measure = _measure(before, after)
+        measure, noun, context = _what(before, after)
         if measure is None or _hypothetical(before, after) or _object_of(before, after):
             continue
-        wording = match.group(0)
+        wording = match.group(0) + ("%" if context else "")
         who = _clause_attribution(text, match.start(), said)
         between = text[found[i - 1].end() : match.start()] if i else ""
         revises = bool(_TIME_WORDS.search(between))
         yield Mention(
-            article_id, sentence_id, match.start(), wording, measure, _noun(after), who, revises
+            article_id, sentence_id, match.start(), wording, measure, noun, who, revises, context
         )
+
+
+def _what(before: str, after: str) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """What a figure counts: (measure, counted noun, context words of a percentage)."""
+    if _PERCENT.match(after):
+        words = [*_words(before)[-4:], *_words(_PERCENT.sub("", after))[:3]]
+        context = tuple(w.lower() for w in words if _content(w))
+        return ("percent", None, context) if context else (None, None, ())
+    noun = _noun(after)
+    if noun in UNITS:
+        return noun, None, ()
+    return _measure(before, after), noun, ()
+
+
+def _content(word: str) -> bool:
+    low = word.lower()
+    return not (low in STOPWORDS or low in _NOT_CONTEXT or low in UNITS or low[0].isdigit())
 
 
 def _is_date_or_year(match: re.Match[str], text: str) -> bool:
@@ -329,9 +362,11 @@ class _Quantity:
 
 
 def quantities(found: Sequence[Mention]) -> list[_Quantity]:
-    """Mentions grouped by what they count: one measure, compatible counted nouns."""
+    """Mentions grouped by what they count: one measure, compatible counted nouns;
+    percentages by the words around them ("10 percent contained" = "containment at 5%")."""
     groups: dict[tuple[str, str | None], _Quantity] = {}
-    for measure in dict.fromkeys(m.measure for m in found):
+    shares = [m for m in found if m.measure == "percent"]
+    for measure in dict.fromkeys(m.measure for m in found if m.measure != "percent"):
         same = [m for m in found if m.measure == measure]
         nouns = [m.noun for m in same if m.noun not in (None, _GENERIC)]
         main = max(set(nouns), key=nouns.count) if nouns else None
@@ -340,7 +375,28 @@ def quantities(found: Sequence[Mention]) -> list[_Quantity]:
             groups.setdefault((measure, noun), _Quantity(measure, noun, [])).mentions.append(
                 mention
             )
-    return list(groups.values())
+    return [*groups.values(), *_percentages(shares)]
+
+
+def _percentages(found: Sequence[Mention]) -> list[_Quantity]:
+    groups: list[tuple[set[str], _Quantity]] = []
+    for mention in found:
+        stems = {w[:5] for w in mention.context}
+        group = next((g for g in groups if g[0] & stems), None)
+        if group is None:
+            group = (set(), _Quantity("percent", None, []))
+            groups.append(group)
+        group[0].update(stems)
+        group[1].mentions.append(mention)
+    return [_labelled(q) for _, q in groups]
+
+
+def _labelled(quantity: _Quantity) -> _Quantity:
+    # named by the word its mentions share most ("containment", "contained": "contained")
+    words = [w for m in quantity.mentions for w in m.context]
+    shared = [w for w in words if sum(v[:5] == w[:5] for v in words) > 1]
+    quantity.noun = max(shared, key=shared.count) if shared else words[0]
+    return quantity
 
 
 @dataclass
@@ -389,6 +445,8 @@ def _first(found: list[Mention], context: _Context) -> int:
 
 
 def _topic(quantity: _Quantity) -> str:
+    if quantity.measure == "percent":
+        return f"{quantity.noun} (percent)"
     if quantity.measure.startswith("first "):
         return f"when {quantity.measure}"
     return f"{quantity.noun} {quantity.measure}" if quantity.noun else quantity.measure

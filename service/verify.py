@@ -25,7 +25,8 @@ _STOPWORDS_TEXT = (
     "a an and are as at be been but by for from had has have he her his in is it its of on or "
     "our said says she that the their them they this to was were which who will with"
 )
-_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+"""Words that say nothing about what a text states."""
 
 _NUMBER = re.compile(r"(\d[\d,.]*)(?:\s+(thousand|million|billion)\b)?", re.IGNORECASE)
 _SCALE = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
@@ -59,7 +60,7 @@ def overlap(text: str, backing: str) -> float:
 
 def stems(text: str) -> set[str]:
     # A five-letter prefix folds most inflections ("killed"/"killing") without a stemmer.
-    return {w[:5] for w in normal(text).split() if w not in _STOPWORDS}
+    return {w[:5] for w in normal(text).split() if w not in STOPWORDS}
 
 
 def coverage(text: str, backing: str) -> float:

@@ -133,3 +133,31 @@ def test_markdown_section_lists_each_value_with_its_sources() -> None:
         "- **Soldiers killed:** about 600, per Seoul [1]; at least 1,000, per officials [2]."
         in markdown(briefing)
     )
+
+
+def test_units_and_percentages_are_compared_by_what_they_measure() -> None:
+    a = article(
+        "The fire service said the blaze had burned roughly 4,500 acres and was 10 percent "
+        "contained.",
+        "alpha",
+    )
+    b = article("The fire service put the burned area at 5,200 acres, with containment at 5%.", "b")
+    c = article("Inflation stood at 5.1 percent, the bank said.", "gamma")
+    found = {d.topic: [v.value for v in d.values] for d in _differ(a, b, c)}
+    assert found == {"acres": ["roughly 4,500", "5,200"], "contained (percent)": ["10%", "5%"]}
+
+
+def test_each_clause_keeps_its_own_speaker() -> None:
+    a = article(
+        "The union put the number of strikers at 2,100, while the port authority said fewer "
+        "than 1,800 workers had stayed away.",
+        "alpha",
+    )
+    b = article("About 2,400 members joined the strike, the union said.", "beta")
+    [found] = _differ(a, b)
+    assert found.topic == "workers took part"
+    assert [(v.value, v.attribution) for v in found.values] == [
+        ("2,100", ["The union"]),
+        ("fewer than 1,800", ["the port authority"]),
+        ("about 2,400", ["the union"]),
+    ]
