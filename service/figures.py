@@ -39,7 +39,7 @@ _HEDGE = (
 _FIGURE = re.compile(
     rf"(?:\b(?P<hedge>{_HEDGE})\s+)?(?P<value>"
     r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\s+(?:thousand|million|billion))?"
-    r"|(?<![\w.,])\d+(?:\.\d+)?(?:\s+(?:thousand|million|billion))?(?!\w)"
+    r"|(?<![\w.,])\d+(?:\.\d+)?(?:\s+(?:thousand|million|billion)|bn|m)?(?!\w)"
     r"|\b(?:several|a few|many|tens of|hundreds of)\s+(?:thousand|hundred|million)s?\b"
     r"|\b(?:thousands|hundreds|dozens|millions)\b)",
     re.IGNORECASE,
@@ -105,6 +105,13 @@ UNITS = (
 )  # fmt: skip
 """Counted nouns that are units: the unit is what is measured ("4,500 acres")."""
 _PERCENT = re.compile(r"^\s*(?:%|(?:percent|per cent|percentage points?)\b)", re.I)
+_CURRENCY_BEFORE = re.compile(r"(?:[$€£¥]|\b(?:US|A|C|NZ|HK)\$)\s*$")
+_CURRENCY_AFTER = re.compile(
+    r"^\s*(?:dollars|euros|pounds|yen|yuan|rupees|francs|crowns|kronor|krone|pesos|rubles)\b",
+    re.I,
+)
+PERCENT, AMOUNT = "percent", "amount"
+"""Shares and sums of money: what they measure is told by the words around them."""
 _NOT_CONTEXT = frozenset(
     {"percent", "per", "cent", "point", "points", "year", "monday", "tuesday", "wednesday",
      "thursday", "friday", "saturday", "sunday", "about", "around", "nearly", "some"}
@@ -289,7 +296,7 @@ def _figures(article_id: str, sentence_id: int, text: str, said: str | None) -> 
         measure, noun, context = _what(before, after)
         if measure is None or _hypothetical(before, after) or _object_of(before, after):
             continue
-        wording = match.group(0) + ("%" if context else "")
+        wording = _unit_wording(match.group(0), measure, before, after)
         who = _clause_attribution(text, match.start(), said)
         between = text[found[i - 1].end() : match.start()] if i else ""
         revises = bool(_TIME_WORDS.search(between))
@@ -299,15 +306,29 @@ def _figures(article_id: str, sentence_id: int, text: str, said: str | None) -> 
 
 
 def _what(before: str, after: str) -> tuple[str | None, str | None, tuple[str, ...]]:
-    """What a figure counts: (measure, counted noun, context words of a percentage)."""
-    if _PERCENT.match(after):
-        words = [*_words(before)[-4:], *_words(_PERCENT.sub("", after))[:3]]
-        context = tuple(w.lower() for w in words if _content(w))
-        return ("percent", None, context) if context else (None, None, ())
+    """What a figure counts: (measure, counted noun, context words of a share or amount)."""
+    for measure, unit in ((PERCENT, _PERCENT), (AMOUNT, _CURRENCY_AFTER)):
+        if unit.match(after) or (measure == AMOUNT and _CURRENCY_BEFORE.search(before)):
+            words = [*_words(before)[-4:], *_words(unit.sub("", after))[:3]]
+            context = tuple(w.lower() for w in words if _content(w))
+            return (measure, None, context) if context else (None, None, ())
     noun = _noun(after)
     if noun in UNITS:
         return noun, None, ()
     return _measure(before, after), noun, ()
+
+
+def _unit_wording(wording: str, measure: str, before: str, after: str) -> str:
+    # "10 percent" reads "10%"; an amount keeps its currency ("$4.2 billion", "40 crowns")
+    if measure == PERCENT:
+        return f"{wording}%"
+    if measure != AMOUNT:
+        return wording
+    sign = _CURRENCY_BEFORE.search(before)
+    if sign:
+        return f"{sign.group(0).strip()}{wording}"
+    name = _CURRENCY_AFTER.match(after)
+    return f"{wording} {name.group(0).strip()}" if name else wording
 
 
 def _content(word: str) -> bool:
@@ -365,8 +386,7 @@ def quantities(found: Sequence[Mention]) -> list[_Quantity]:
     """Mentions grouped by what they count: one measure, compatible counted nouns;
     percentages by the words around them ("10 percent contained" = "containment at 5%")."""
     groups: dict[tuple[str, str | None], _Quantity] = {}
-    shares = [m for m in found if m.measure == "percent"]
-    for measure in dict.fromkeys(m.measure for m in found if m.measure != "percent"):
+    for measure in dict.fromkeys(m.measure for m in found if m.measure not in _BY_CONTEXT):
         same = [m for m in found if m.measure == measure]
         nouns = [m.noun for m in same if m.noun not in (None, _GENERIC)]
         main = max(set(nouns), key=nouns.count) if nouns else None
@@ -375,16 +395,21 @@ def quantities(found: Sequence[Mention]) -> list[_Quantity]:
             groups.setdefault((measure, noun), _Quantity(measure, noun, [])).mentions.append(
                 mention
             )
-    return [*groups.values(), *_percentages(shares)]
+    by_context = (_by_context([m for m in found if m.measure == k]) for k in _BY_CONTEXT)
+    return [*groups.values(), *(q for qs in by_context for q in qs)]
 
 
-def _percentages(found: Sequence[Mention]) -> list[_Quantity]:
+_BY_CONTEXT = (PERCENT, AMOUNT)
+
+
+def _by_context(found: Sequence[Mention]) -> list[_Quantity]:
+    # one quantity for the mentions whose neighbouring words share a stem
     groups: list[tuple[set[str], _Quantity]] = []
     for mention in found:
         stems = {w[:5] for w in mention.context}
         group = next((g for g in groups if g[0] & stems), None)
         if group is None:
-            group = (set(), _Quantity("percent", None, []))
+            group = (set(), _Quantity(mention.measure, None, []))
             groups.append(group)
         group[0].update(stems)
         group[1].mentions.append(mention)
@@ -445,8 +470,8 @@ def _first(found: list[Mention], context: _Context) -> int:
 
 
 def _topic(quantity: _Quantity) -> str:
-    if quantity.measure == "percent":
-        return f"{quantity.noun} (percent)"
+    if quantity.measure in _BY_CONTEXT:
+        return f"{quantity.noun} ({quantity.measure})"
     if quantity.measure.startswith("first "):
         return f"when {quantity.measure}"
     return f"{quantity.noun} {quantity.measure}" if quantity.noun else quantity.measure

@@ -28,13 +28,17 @@ _STOPWORDS_TEXT = (
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 """Words that say nothing about what a text states."""
 
-_NUMBER = re.compile(r"(\d[\d,.]*)(?:\s+(thousand|million|billion)\b)?", re.IGNORECASE)
+_NUMBER = re.compile(r"(\d[\d,.]*)(?:\s+(thousand|million|billion)\b|(bn|m)\b)?", re.IGNORECASE)
 _SCALE = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_SCALE |= {"m": 1_000_000, "bn": 1_000_000_000}
 
 
 def numbers(text: str) -> frozenset[str]:
-    """The numbers a text states, normalised: "15,000" = "15000" = "15 thousand"."""
-    return frozenset(_number(digits, scale) for digits, scale in _NUMBER.findall(text))
+    """The numbers a text states, normalised: "15,000" = "15000" = "15 thousand";
+    "$4.2bn" = "4.2 billion"."""
+    return frozenset(
+        _number(digits, word or short) for digits, word, short in _NUMBER.findall(text)
+    )
 
 
 def _number(digits: str, scale: str) -> str:

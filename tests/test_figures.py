@@ -161,3 +161,13 @@ def test_each_clause_keeps_its_own_speaker() -> None:
         ("fewer than 1,800", ["the port authority"]),
         ("about 2,400", ["the union"]),
     ]
+
+
+def test_sums_of_money_keep_their_currency_and_fold_their_scale() -> None:
+    assert value_key("$4.2bn") == value_key("4.2 billion") == "4200000000"
+    a = article("The deal is worth $4.2 billion, the company said.", "alpha")
+    b = article("Analysts valued the deal at $4.5bn on Tuesday.", "beta")
+    c = article("Workers will get 40 crowns more a month under the deal.", "gamma")
+    [found] = _differ(a, b, c)
+    assert found.topic == "deal (amount)"
+    assert [v.value for v in found.values] == ["$4.2 billion", "$4.5bn"]
