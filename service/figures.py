@@ -391,7 +391,7 @@ def quantities(found: Sequence[Mention]) -> list[_Quantity]:
         nouns = [m.noun for m in same if m.noun not in (None, _GENERIC)]
         main = max(set(nouns), key=nouns.count) if nouns else None
         for mention in same:
-            noun = mention.noun if mention.noun in nouns else main
+            noun = mention.noun if mention.noun in nouns else _joined(mention.noun, main)
             groups.setdefault((measure, noun), _Quantity(measure, noun, [])).mentions.append(
                 mention
             )
@@ -422,6 +422,14 @@ def _labelled(quantity: _Quantity) -> _Quantity:
     shared = [w for w in words if sum(v[:5] == w[:5] for v in words) > 1]
     quantity.noun = max(shared, key=shared.count) if shared else words[0]
     return quantity
+
+
+def _joined(noun: str | None, main: str | None) -> str | None:
+    # No noun ("600 had been killed") counts what the others count; "people" only what
+    # civilians are: "12 people killed" is not "3 officers killed".
+    if noun is None or (noun == _GENERIC and main in (None, "civilians")):
+        return main
+    return noun
 
 
 @dataclass

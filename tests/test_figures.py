@@ -171,3 +171,13 @@ def test_sums_of_money_keep_their_currency_and_fold_their_scale() -> None:
     [found] = _differ(a, b, c)
     assert found.topic == "deal (amount)"
     assert [v.value for v in found.values] == ["$4.2 billion", "$4.5bn"]
+
+
+def test_people_in_general_are_not_a_count_of_one_kind_of_people() -> None:
+    a = article("Three police officers were killed in the attack.", "alpha")
+    b = article("At least 12 people were killed in the attack, officials said.", "beta")
+    c = article("Twelve people died. 3 officers were killed, the police said.", "gamma")
+    assert _differ(a, b, c) == []
+    d = article("About 3,000 residents fled their homes, the sheriff said.", "delta")
+    e = article("About 3,500 people were under evacuation orders.", "epsilon")
+    assert [v.value for v in _differ(d, e)[0].values] == ["about 3,000", "about 3,500"]
