@@ -19,7 +19,9 @@ Rules, in order, each general rather than tuned to any one site:
 * fragments: lines of fewer than five words that end without punctuation (weather
   widgets, datelines, commenter names, menu items);
 * off-topic: with three or more articles, a paragraph of twelve words or more whose
-  content words mostly appear in no other article of the set is about another story.
+  content words mostly appear in no other article of the set is about another story (under
+  40% shared, with four other articles or more; a lower bar with fewer, as fewer articles
+  share fewer words: 28% with two others).
 
 Last, sentences over 1,500 characters, and whatever exceeds 12,000 characters of kept text
 per article, are set aside as too long (the model's context is small).
@@ -28,6 +30,7 @@ Near-duplicates (the same wire story on two sites: kept text at least 90% alike 
 rapidfuzz's ratio) are marked ``duplicate_of`` the earlier one; they count as one source.
 """
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 
@@ -62,6 +65,8 @@ OFF_TOPIC_MIN_WORDS = 12
 OFF_TOPIC_SHARE = 0.4
 """Below this share of content words found in other articles, a long paragraph is off-topic."""
 OFF_TOPIC_MIN_ARTICLES = 3
+OFF_TOPIC_FULL_SET = 4
+"""Other articles from which on: the bar is ``OFF_TOPIC_SHARE`` itself."""
 
 
 def _lines(text: str) -> Iterator[tuple[int, int, str]]:
@@ -121,14 +126,20 @@ def _line_removals(article: Article) -> list[Removal]:
     return removals
 
 
-def _off_topic(article: Article, others: set[str]) -> list[Removal]:
+def off_topic_share(other_articles: int) -> float:
+    """The bar for a set with this many other articles: the fewer there are to share words
+    with, the lower an on-topic paragraph scores, so the bar is lowered (0.4 x sqrt(n/4))."""
+    return OFF_TOPIC_SHARE * min(1.0, math.sqrt(other_articles / OFF_TOPIC_FULL_SET))
+
+
+def _off_topic(article: Article, others: set[str], bar: float) -> list[Removal]:
     removals = []
     for start, end, line in _lines(article.text):
         words = stems(line)
         if len(line.split()) < OFF_TOPIC_MIN_WORDS or not words:
             continue
         share = len(words & others) / len(words)
-        if share < OFF_TOPIC_SHARE:
+        if share < bar:
             reason = f"only {share:.0%} of its words appear in the other articles"
             removals.append(
                 Removal(kind=RemovedKind.OFF_TOPIC, start=start, end=end, reason=reason)
@@ -213,6 +224,7 @@ def _set_aside(articles: Sequence[Article]) -> list[Article]:
     for i, article in enumerate(first):
         others = set().union(*(v for j, v in enumerate(vocab) if j != i))
         marked = {(r.start, r.end) for r in article.removed}
-        extra = [r for r in _off_topic(article, others) if (r.start, r.end) not in marked]
+        found = _off_topic(article, others, off_topic_share(len(first) - 1))
+        extra = [r for r in found if (r.start, r.end) not in marked]
         cleaned.append(_with_removed(article, extra))
     return cleaned

@@ -3,6 +3,8 @@
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from schemas import RemovedKind
 from service.clean import clean
 from service.ingest import ingest, make_article
@@ -94,3 +96,10 @@ def test_an_article_that_is_all_noise_is_skipped_with_a_reason(tmp_path: Path) -
     assert [(s.subject, s.reason) for s in skipped] == [
         ("n.txt", "nothing left after setting aside boilerplate, captions and comments")
     ]
+
+
+def test_the_off_topic_bar_is_lower_for_small_sets() -> None:
+    from service.clean import OFF_TOPIC_SHARE, off_topic_share
+
+    assert off_topic_share(4) == off_topic_share(9) == OFF_TOPIC_SHARE
+    assert off_topic_share(2) == pytest.approx(0.283, abs=0.001)
