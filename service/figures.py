@@ -236,7 +236,9 @@ def value_key(value: str) -> str:
 
 def attribution(sentence: str) -> str | None:
     """Who the sentence says gave its figures, in its own words, with the month if stated."""
-    return _according_to(sentence) or _speaker(sentence)
+    who = _according_to(sentence) or _speaker(sentence)
+    # "The county fire service" opened its sentence; inside a list it is "the county ..."
+    return re.sub(r"^The\b", "the", who) if who else None
 
 
 def _according_to(sentence: str) -> str | None:

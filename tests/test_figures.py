@@ -157,7 +157,7 @@ def test_each_clause_keeps_its_own_speaker() -> None:
     [found] = _differ(a, b)
     assert found.topic == "workers took part"
     assert [(v.value, v.attribution) for v in found.values] == [
-        ("2,100", ["The union"]),
+        ("2,100", ["the union"]),
         ("fewer than 1,800", ["the port authority"]),
         ("about 2,400", ["the union"]),
     ]
