@@ -38,8 +38,8 @@ _HEDGE = (
 )
 _FIGURE = re.compile(
     rf"(?:\b(?P<hedge>{_HEDGE})\s+)?(?P<value>"
-    r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\s+(?:thousand|million|billion))?"
-    r"|(?<![\w.,])\d+(?:\.\d+)?(?:\s+(?:thousand|million|billion)|bn|m)?(?!\w)"
+    r"(?<![\w.,:\-])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\s+(?:thousand|million|billion))?"
+    r"|(?<![\w.,:\-])\d+(?:\.\d+)?(?:\s+(?:thousand|million|billion)|bn|m)?(?![\w:])"
     r"|\b(?:several|a few|many|tens of|hundreds of)\s+(?:thousand|hundred|million)s?\b"
     r"|\b(?:thousands|hundreds|dozens|millions)\b)",
     re.IGNORECASE,

@@ -181,3 +181,7 @@ def test_people_in_general_are_not_a_count_of_one_kind_of_people() -> None:
     d = article("About 3,000 residents fled their homes, the sheriff said.", "delta")
     e = article("About 3,500 people were under evacuation orders.", "epsilon")
     assert [v.value for v in _differ(d, e)[0].values] == ["about 3,000", "about 3,500"]
+
+
+def test_names_and_clock_times_are_not_figures() -> None:
+    assert _measures("Covid-19 deaths rose at 3:50am as F-16 jets were deployed.") == []
