@@ -434,6 +434,17 @@ def _joined(noun: str | None, main: str | None) -> str | None:
     return noun
 
 
+def by_sentence(articles: Sequence[Article]) -> dict[tuple[str, int], dict[int, frozenset[str]]]:
+    """For each (article id, sentence id), the values it gives, by quantity (an index)."""
+    found = [m for a in articles for m in mentions(a)]
+    table: dict[tuple[str, int], dict[int, frozenset[str]]] = {}
+    for index, quantity in enumerate(quantities(found)):
+        for mention in quantity.mentions:
+            given = table.setdefault((mention.article_id, mention.sentence_id), {})
+            given[index] = given.get(index, frozenset()) | {value_key(mention.wording)}
+    return table
+
+
 @dataclass
 class _Context:
     sources: dict[str, Source]

@@ -1,8 +1,14 @@
 """Stage 3, merge: group near-identical claims across articles, keeping who supports each.
 
-This is the first, deterministic version: two claims are one when their normalised
-wording is nearly the same (rapidfuzz's token-set ratio) *and* they state the same
-numbers, so "600 killed" and "1,000 killed" never merge. Sources are counted by outlet
+Deterministic, in two ways: two claims are one when their normalised wording is nearly
+the same (rapidfuzz's token-set ratio) *and* they state the same numbers, so "600 killed"
+and "1,000 killed" never merge; or when, from different articles, their sentences give the
+same values for every quantity both count (the figures of ``service.figures``: what is
+counted, and the value, hedges aside), so "About 600 soldiers have been killed, Seoul has
+said" and "South Korea's spy agency estimates that approximately 600 soldiers have been
+killed" corroborate each other in different words. The model is not asked: these signals
+decide, and what they cannot decide stays apart (shown as single-source, never merged
+wrongly). Sources are counted by outlet
 name, not by article, and a near-duplicate article counts as the outlet it copies. Each
 statement keeps who its sentence says made it ("according to Seoul's spy agency"), so the
 briefing can keep the attribution (checked in ``compose``).
@@ -20,11 +26,15 @@ from schemas import (
     MergedClaim,
     Support,
 )
-from service.figures import attribution
+from service.figures import attribution, by_sentence
 from service.verify import numbers, overlap
 
 SIMILARITY = 85.0
 """Token-set ratio (0-100) above which two claims with the same numbers are one."""
+
+
+Figures = dict[int, frozenset[str]]
+"""The values a sentence gives, by the quantity they count (see ``figures.by_sentence``)."""
 
 
 @dataclass
@@ -32,18 +42,29 @@ class _Group:
     kind: ClaimKind
     text: str
     numbers: frozenset[str]
+    figures: Figures
     support: list[Support] = field(default_factory=list)
 
-    def matches(self, text: str) -> bool:
-        if numbers(text) != self.numbers:
-            return False
-        return overlap(text, self.text) >= SIMILARITY
+    def matches(self, text: str, figures: Figures, article_id: str) -> bool:
+        if numbers(text) == self.numbers and overlap(text, self.text) >= SIMILARITY:
+            return True
+        others = {s.article_id for s in self.support}
+        return article_id not in others and same_figures(figures, self.figures)
+
+
+def same_figures(a: Figures, b: Figures) -> bool:
+    """Whether two statements give the same values for every quantity both count (one at
+    least): "about 600 killed and thousands wounded" = "approximately 600 killed, with
+    thousands more injured", but not "... while more than 4,000 had been wounded"."""
+    shared = a.keys() & b.keys()
+    return bool(shared) and all(a[k] == b[k] for k in shared)
 
 
 def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[MergedClaim]:
     """Merged claims, in order of first appearance, ids ``c1``, ``c2``, ..."""
     by_id = {a.id: a for a in articles}
     source_of = {a.id: by_id.get(a.duplicate_of or a.id, a).source for a in articles}
+    table = by_sentence(articles)
     groups: list[_Group] = []
     for item in claims:
         for claim in item.extraction.claims:
@@ -54,12 +75,23 @@ def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[
                 text=claim.text,
                 attribution=_said_by(by_id[item.article_id], evidence),
             )
-            group = next((g for g in groups if g.matches(claim.text)), None)
+            stated = _stated(table, item.article_id, evidence)
+            group = next(
+                (g for g in groups if g.matches(claim.text, stated, item.article_id)), None
+            )
             if group is None:
-                group = _Group(claim.kind, claim.text, numbers(claim.text))
+                group = _Group(claim.kind, claim.text, numbers(claim.text), stated)
                 groups.append(group)
             group.support.append(support)
     return [_merged(i, g, source_of) for i, g in enumerate(groups, 1)]
+
+
+def _stated(table: dict[tuple[str, int], Figures], article_id: str, ids: list[int]) -> Figures:
+    stated: dict[int, frozenset[str]] = {}
+    for i in ids:
+        for quantity, values in table.get((article_id, i), {}).items():
+            stated[quantity] = stated.get(quantity, frozenset()) | values
+    return stated
 
 
 def _said_by(article: Article, evidence: list[int]) -> str | None:

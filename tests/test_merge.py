@@ -64,3 +64,23 @@ def test_ids_follow_first_appearance() -> None:
 
 def test_numbers_are_normalised() -> None:
     assert numbers("some 15,000 troops") == numbers("15000 troops") == frozenset({"15000"})
+
+
+def test_the_same_figures_in_other_words_corroborate_and_different_ones_do_not() -> None:
+    a = article("About 600 soldiers have been killed and thousands more wounded, Seoul said.", "a")
+    b = article(
+        "South Korea's spy agency estimates that approximately 600 soldiers have been "
+        "killed, with thousands more injured.",
+        "b",
+    )
+    c = article("Around 600 soldiers had been killed, while more than 4,000 had been wounded.", "c")
+    merged = merge(
+        [
+            claims(a, (a.sentences[0].text, [1])),
+            claims(b, (b.sentences[0].text, [1])),
+            claims(c, (c.sentences[0].text, [1])),
+        ],
+        [a, b, c],
+    )
+    assert [[s.article_id for s in m.support] for m in merged] == [[a.id, b.id], [c.id]]
+    assert merged[0].status is ClaimStatus.CORROBORATED
