@@ -196,6 +196,7 @@ class _Reviewer:
         return [s for s in kept if s is not None]
 
     def _one(self, sentence: DraftSentence) -> DraftSentence | None:
+        sentence = self._cited_only_if_stated(sentence)
         claim_set = frozenset(sentence.claims)
         if claim_set in self._claim_sets or same_sentence(sentence.text, self._texts):
             self.dropped.append(
@@ -223,6 +224,14 @@ class _Reviewer:
             return sentence
         self.repaired.append(RepairedSentence(text=sentence.text, reason=problem, replacement=text))
         return DraftSentence.model_construct(claims=sentence.claims, text=text)
+
+    def _cited_only_if_stated(self, sentence: DraftSentence) -> DraftSentence:
+        # A composer naming a claim its sentence does not state would cite sources that do
+        # not back the sentence: such claims are dropped from it (if any claim is stated).
+        stated = [c for c in sentence.claims if coverage(self.claims[c].text, sentence.text) >= 0.5]
+        if not stated or len(stated) == len(sentence.claims):
+            return sentence
+        return DraftSentence.model_construct(claims=stated, text=sentence.text)
 
 
 def lost_attributions(text: str, claims: Sequence[MergedClaim]) -> list[str]:

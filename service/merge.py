@@ -24,10 +24,11 @@ from schemas import (
     ClaimStatus,
     Disagreement,
     MergedClaim,
+    Sentence,
     Support,
 )
 from service.figures import attribution, by_sentence
-from service.verify import numbers, overlap
+from service.verify import numbers, overlap, stems
 
 SIMILARITY = 85.0
 """Token-set ratio (0-100) above which two claims with the same numbers are one."""
@@ -83,7 +84,58 @@ def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[
                 group = _Group(claim.kind, claim.text, numbers(claim.text), stated)
                 groups.append(group)
             group.support.append(support)
+    _corroborate(groups, articles, table)
     return [_merged(i, g, source_of) for i, g in enumerate(groups, 1)]
+
+
+MIN_MUTUAL = 0.8
+"""Share of each sentence's content words the other must hold for two sentences from
+different articles to state the same thing (when they give no figures to compare)."""
+
+
+def _corroborate(
+    groups: list[_Group], articles: Sequence[Article], table: dict[tuple[str, int], Figures]
+) -> None:
+    # A claim is a source sentence the model picked; another outlet may state it in a
+    # sentence the model did not pick. Each such sentence is added as support.
+    words = {(a.id, s.id): stems(s.text) for a in articles for s in a.kept}
+    for group in groups:
+        mine = stems(group.text)
+        cited = {s.article_id for s in group.support}
+        for article in (a for a in articles if a.id not in cited):
+            found = next(
+                (s for s in article.kept if _states(group, mine, s, words, table, article.id)),
+                None,
+            )
+            if found is not None:
+                group.support.append(_support(article, found.id, found.text))
+
+
+def _states(
+    group: _Group,
+    mine: set[str],
+    sentence: Sentence,
+    words: dict[tuple[str, int], set[str]],
+    table: dict[tuple[str, int], Figures],
+    article_id: str,
+) -> bool:
+    figures = table.get((article_id, sentence.id), {})
+    if group.figures or figures:
+        return same_figures(group.figures, figures)
+    theirs = words[(article_id, sentence.id)]
+    if not mine or not theirs or numbers(sentence.text) != group.numbers:
+        return False
+    shared = len(mine & theirs)
+    return shared >= MIN_MUTUAL * len(mine) and shared >= MIN_MUTUAL * len(theirs)
+
+
+def _support(article: Article, sentence_id: int, text: str) -> Support:
+    return Support(
+        article_id=article.id,
+        sentence_ids=[sentence_id],
+        text=text,
+        attribution=_said_by(article, [sentence_id]),
+    )
 
 
 def _stated(table: dict[tuple[str, int], Figures], article_id: str, ids: list[int]) -> Figures:

@@ -239,3 +239,15 @@ def test_an_attributed_claim_keeps_its_attribution() -> None:
     assert not check.passed
     filled = fill(Composed(Draft.model_construct(title="T", lede=[], sections=[]), []), [claim])
     assert filled.filled[0].text == composed.draft.lede[0].text
+
+
+def test_a_claim_named_but_not_stated_is_not_cited() -> None:
+    draft = Draft.model_construct(
+        title="T",
+        lede=[DraftSentence(claims=["c2", "c1"], text="Kim held a ceremony for the dead.")],
+        sections=[],
+    )
+    reviewed = review(Composed(draft, []), BY_ID)
+    assert [s.claims for s in reviewed.draft.lede] == [["c2"]]
+    cited = cite(reviewed.draft.lede[0], BY_ID, SOURCES)
+    assert [c.source for c in cited.citations] == [1]

@@ -30,8 +30,12 @@ def test_different_figures_stay_apart() -> None:
         ],
         [A, B],
     )
-    assert [m.sources for m in merged] == [1, 1]
-    assert all(m.status is ClaimStatus.SINGLE_SOURCE for m in merged)
+    # B's first sentence also says about 600 (it is added as support); its 1,000 stays apart
+    assert [[(s.article_id, s.sentence_ids) for s in m.support] for m in merged] == [
+        [(A.id, [1]), (B.id, [1])],
+        [(B.id, [2])],
+    ]
+    assert merged[1].status is ClaimStatus.SINGLE_SOURCE
 
 
 def test_two_articles_of_one_outlet_count_once() -> None:
@@ -84,3 +88,20 @@ def test_the_same_figures_in_other_words_corroborate_and_different_ones_do_not()
     )
     assert [[s.article_id for s in m.support] for m in merged] == [[a.id, b.id], [c.id]]
     assert merged[0].status is ClaimStatus.CORROBORATED
+
+
+def test_another_outlet_stating_a_claim_in_a_sentence_not_picked_corroborates_it() -> None:
+    a = article("Kim held a ceremony. Some 15,000 troops were sent to Russia, Seoul said.", "a")
+    b = article(
+        "The leader spoke for an hour. According to the NIS, the North has sent some 15,000 "
+        "troops. More than 10,000 troops were sent, officials said.",
+        "b",
+    )
+    c = article("Officials said more than 10,000 troops were sent to Russia last year.", "c")
+    merged = merge([claims(a, (a.sentences[1].text, [2]))], [a, b, c])
+    [claim] = merged
+    assert [(s.article_id, s.sentence_ids, s.attribution) for s in claim.support] == [
+        (a.id, [2], "Seoul"),
+        (b.id, [2], "the NIS"),
+    ]
+    assert claim.sources == 2
