@@ -1,5 +1,6 @@
 """The briefing returned to users: every sentence traceable to source sentences."""
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +34,17 @@ class Check(BaseModel):
     """Whether the sentence as first written passed it."""
     detail: str = ""
     """What failed, or what was checked against."""
+
+
+def citations(cited: Iterable[tuple[str, int]], number_of: Mapping[str, int]) -> list[Citation]:
+    """One citation per source for (article id, sentence id) pairs, in source order."""
+    ids: dict[str, set[int]] = {}
+    for article_id, sentence_id in cited:
+        ids.setdefault(article_id, set()).add(sentence_id)
+    found = (
+        Citation(source=number_of[a], article_id=a, sentence_ids=sorted(s)) for a, s in ids.items()
+    )
+    return sorted(found, key=lambda c: c.source)
 
 
 class BriefSentence(BaseModel):

@@ -2,7 +2,6 @@
 
 import logging
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -29,7 +28,7 @@ from service.cli_support import (
     settings_from,
 )
 from service.digest.cli import digest
-from service.local_model import LocalServer
+from service.local_model import LocalServer, port_free
 from service.pipeline import brief
 from service.render import FORMATS, render
 from service.settings import Settings
@@ -301,13 +300,3 @@ def serve_model(port: int, threads: int | None, context: int | None) -> None:
         sys.exit(EXIT_INTERRUPTED)
     finally:
         server.stop()
-
-
-def port_free(port: int) -> bool:
-    """Whether nothing listens on 127.0.0.1:``port``."""
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True

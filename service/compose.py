@@ -19,7 +19,6 @@ from schemas import (
     Briefing,
     BriefSentence,
     Check,
-    Citation,
     ClaimStatus,
     Disagreement,
     Draft,
@@ -32,6 +31,7 @@ from schemas import (
     Source,
     Usage,
 )
+from schemas.briefing import citations
 from service._exceptions import BriefingError, ReplyInvalidError
 from service.gateway import Gateway, ModelRequest
 from service.guard import as_data
@@ -50,11 +50,16 @@ from service.verify import (
 MIN_SENTENCES = 8
 """A briefing with fewer checked sentences is topped up from the claims themselves."""
 FILL_HEADING = "Also reported"
+DIFFER_HEADING = "Where sources differ"
+SOURCES_HEADING = "Sources"
+SKIPPED_HEADING = "Skipped and set aside"
 RESERVED_HEADINGS = frozenset(
-    {"sources", "where sources differ", "skipped and set aside", "also reported"}
+    h.lower() for h in (FILL_HEADING, DIFFER_HEADING, SOURCES_HEADING, SKIPPED_HEADING)
 )
 """Headings the renderer writes itself; a composed section may not take them."""
 FALLBACK_TITLE = "What the sources report"
+MIN_CLAIM_STATED = 0.5
+"""Share of a claim's content words a sentence naming it must hold to cite it."""
 MIN_ATTRIBUTION = 0.5
 """Share of an attribution's words a sentence must hold to count as keeping it."""
 MAX_CLAIMS_SHOWN = 16
@@ -228,7 +233,11 @@ class _Reviewer:
     def _cited_only_if_stated(self, sentence: DraftSentence) -> DraftSentence:
         # A composer naming a claim its sentence does not state would cite sources that do
         # not back the sentence: such claims are dropped from it (if any claim is stated).
-        stated = [c for c in sentence.claims if coverage(self.claims[c].text, sentence.text) >= 0.5]
+        stated = [
+            c
+            for c in sentence.claims
+            if coverage(self.claims[c].text, sentence.text) >= MIN_CLAIM_STATED
+        ]
         if not stated or len(stated) == len(sentence.claims):
             return sentence
         return DraftSentence.model_construct(claims=stated, text=sentence.text)
@@ -358,21 +367,16 @@ def cite(
 ) -> BriefSentence:
     """Resolve a draft sentence's claim ids into source citations."""
     number_of = {s.article_id: s.number for s in sources}
-    cited: dict[str, set[int]] = {}
-    for claim_id in sentence.claims:
-        for support in claims[claim_id].support:
-            cited.setdefault(support.article_id, set()).update(support.sentence_ids)
-    citations = sorted(
-        (
-            Citation(source=number_of[a], article_id=a, sentence_ids=sorted(ids))
-            for a, ids in cited.items()
-        ),
-        key=lambda c: c.source,
-    )
+    cited = [
+        (support.article_id, i)
+        for claim_id in sentence.claims
+        for support in claims[claim_id].support
+        for i in support.sentence_ids
+    ]
     return BriefSentence(
         text=sentence.text,
         claim_ids=list(sentence.claims),
-        citations=citations,
+        citations=citations(cited, number_of),
         status=_status({claims[c].status for c in sentence.claims}),
         checks=record or [],
         outcome=outcome,

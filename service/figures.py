@@ -28,7 +28,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from schemas import Article, Citation, Disagreement, FigureValue, MergedClaim, Source
+from schemas import Article, Disagreement, FigureValue, MergedClaim, Source
+from schemas.briefing import citations
 from service.verify import STOPWORDS, numbers
 
 _HEDGE = (
@@ -180,24 +181,28 @@ class Mention:
     noun: str | None
     attribution: str | None
     revises: bool = False
-    context: tuple[str, ...] = ()
-    """For a percentage: the content words around it, which tell what it is a share of."""
     """A word of time ("later", "more recent") stands between it and the figure before it."""
+    context: tuple[str, ...] = ()
+    """For a share or a sum of money: the content words around it, which tell what of."""
 
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[\w'\u2019-]+", text)
 
 
+def _spaced(text: str) -> str:
+    # lower-case words between single spaces, so " phrase " finds whole words only
+    return f" {' '.join(_words(text.lower()))} "
+
+
 def _phrase_in(lexicon: dict[str, tuple[str, ...]], text: str) -> str | None:
-    low = f" {' '.join(_words(text.lower()))} "
+    low = _spaced(text)
     hits = [(low.find(f" {p} "), k) for k, ps in lexicon.items() for p in ps if f" {p} " in low]
     return min(hits)[1] if hits else None
 
 
 def _outcome(window: str) -> str | None:
-    low = f" {' '.join(_words(window.lower()))} "
-    if re.search(r" (?:killed|dead) (?:or|and) (?:wounded|injured) | casualties ", low):
+    if re.search(r" (?:killed|dead) (?:or|and) (?:wounded|injured) | casualties ", _spaced(window)):
         return "killed or wounded"
     return _phrase_in(OUTCOMES, window)
 
@@ -504,7 +509,10 @@ def _value(found: list[Mention], context: _Context) -> FigureValue:
     return FigureValue(
         value=_lower_hedge(first.wording),
         attribution=list(dict.fromkeys(said)),
-        citations=citations(found, context.sources),
+        citations=citations(
+            ((m.article_id, m.sentence_id) for m in found),
+            {a: s.number for a, s in context.sources.items()},
+        ),
     )
 
 
@@ -512,18 +520,6 @@ def _lower_hedge(wording: str) -> str:
     # "About 600" opens its sentence; inside a list of values it reads "about 600"
     head, _, rest = wording.partition(" ")
     return f"{head.lower()} {rest}".strip() if head.lower() in _LOWER else wording
-
-
-def citations(found: Sequence[Mention], sources: dict[str, Source]) -> list[Citation]:
-    """One citation per source, with every sentence of it among ``found``."""
-    ids: dict[str, set[int]] = {}
-    for mention in found:
-        ids.setdefault(mention.article_id, set()).add(mention.sentence_id)
-    cited = [
-        Citation(source=sources[a].number, article_id=a, sentence_ids=sorted(s))
-        for a, s in ids.items()
-    ]
-    return sorted(cited, key=lambda c: c.source)
 
 
 def _revisions(found: Sequence[Mention], context: _Context) -> list[str]:

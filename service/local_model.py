@@ -88,10 +88,21 @@ def ensure_weights(cache_dir: Path) -> Path:
     return assemble(target, _part_paths())
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def port_free(port: int) -> bool:
+    """Whether nothing listens on 127.0.0.1:``port``."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
@@ -122,7 +133,7 @@ class LocalServer:
         if importlib.util.find_spec("llama_cpp") is None:
             raise LocalModelMissingError(f"llama-cpp-python is not installed; {INSTALL_HINT}")
         weights = ensure_weights(self.cache_dir)
-        self.port = port or _free_port()
+        self.port = port or free_port()
         log = (self.cache_dir / "local-server.log").open("wb")
         self._process = subprocess.Popen(
             self._command(weights),

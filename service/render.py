@@ -1,8 +1,7 @@
 """Stage 5, render: a briefing as Markdown (for people) or JSON (the full, traceable model)."""
 
 from schemas import Briefing, BriefSentence, ClaimStatus, Disagreement, FigureValue, Section, Source
-
-DIFFER_HEADING = "Where sources differ"
+from service.compose import DIFFER_HEADING, SKIPPED_HEADING, SOURCES_HEADING
 
 FORMATS = ("markdown", "json")
 
@@ -42,7 +41,7 @@ def markdown(briefing: Briefing) -> str:
     for section in briefing.sections:
         lines += [f"## {section.heading}", "", *_body(section), ""]
     lines += _differences(briefing.disagreements)
-    lines += ["## Sources", ""]
+    lines += [f"## {SOURCES_HEADING}", ""]
     lines += [_source_line(s) for s in briefing.sources]
     lines += _notes(briefing)
     return "\n".join(lines) + "\n"
@@ -105,5 +104,5 @@ def _injections(briefing: Briefing) -> list[str]:
 def _notes(briefing: Briefing) -> list[str]:
     notes = [f"- Skipped {s.subject} ({s.stage}): {s.reason}" for s in briefing.skipped]
     notes += _injections(briefing)
-    skipped = ["", "## Skipped and set aside", "", *notes] if notes else []
+    skipped = ["", f"## {SKIPPED_HEADING}", "", *notes] if notes else []
     return [*skipped, "", f"*{check_line(briefing)}*"]

@@ -5,7 +5,6 @@ file makes the client trust it, as a user with a private CA would. Every message
 is kept with its envelope, so tests can count what each recipient got.
 """
 
-import socket
 import ssl
 from collections import Counter
 from collections.abc import Iterator
@@ -20,6 +19,8 @@ from typing import Any
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from service.local_model import free_port
 
 USER, PASSWORD = "digest", "s3cret-pass"
 
@@ -78,12 +79,6 @@ def _authenticate(
     return AuthResult(success=ok, handled=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def trusted_ca(tmp_path: Path) -> tuple[trustme.CA, Path]:
     """A CA and the file holding its certificate (for ``SSL_CERT_FILE``)."""
     ca = trustme.CA()
@@ -112,7 +107,7 @@ def smtp_server(ca: trustme.CA, security: str = "starttls") -> Iterator[tuple[in
     controller = Controller(
         _Handler(box),
         hostname="127.0.0.1",
-        port=_free_port(),
+        port=free_port(),
         authenticator=_authenticate,
         auth_required=True,
         **tls,

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from service import cli
 from service.cli import main
-from service.local_model import LocalServer
+from service.local_model import LocalServer, free_port
 
 
 def test_help_explains_options_examples_and_exit_codes() -> None:
@@ -107,7 +107,7 @@ def test_serve_model_serves_on_the_port_and_says_how_to_use_it(
 ) -> None:
     monkeypatch.setattr(cli, "LocalServer", _FakeServer)
     _FakeServer.calls = []
-    port = _free_port()
+    port = free_port()
     result = CliRunner().invoke(main, ["serve-model", "--port", str(port)])
     assert result.exit_code == 0, result.output
     assert f"export BRIEF_LOCAL_URL=http://127.0.0.1:{port}/v1" in result.output
@@ -133,14 +133,6 @@ def test_serve_model_without_the_local_extra_exits_5(monkeypatch: pytest.MonkeyP
         raise LocalModelMissingError("llama-cpp-python is not installed")
 
     monkeypatch.setattr(LocalServer, "start", missing)
-    result = CliRunner().invoke(main, ["serve-model", "--port", str(_free_port())])
+    result = CliRunner().invoke(main, ["serve-model", "--port", str(free_port())])
     assert result.exit_code == cli.EXIT_LOCAL_MODEL
     assert "brief: error: llama-cpp-python is not installed" in result.output
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

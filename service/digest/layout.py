@@ -17,6 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from schemas import BriefSentence, Citation, Disagreement, Source
+from service.compose import DIFFER_HEADING, SOURCES_HEADING
 from service.digest.edition import Edition, StoryBrief
 from service.render import status_note
 
@@ -106,7 +107,13 @@ def _environment() -> jinja2.Environment:
 def render_html(edition: Edition) -> str:
     """The edition as one HTML document, its CSS inlined into ``style`` attributes."""
     template = _environment().get_template("digest.html")
-    html = template.render(edition=edition, heading=heading(edition), summary=summary(edition))
+    html = template.render(
+        edition=edition,
+        heading=heading(edition),
+        summary=summary(edition),
+        differ_heading=DIFFER_HEADING,
+        sources_heading=SOURCES_HEADING,
+    )
     return str(css_inline.inline(html))
 
 
@@ -146,8 +153,8 @@ def _story_text(number: int, story: StoryBrief) -> list[str]:
         lines += [section.heading, _paragraph(section.sentences), ""]
     if briefing.disagreements:
         differ = [line for d in briefing.disagreements for line in _disagreement_text(d)]
-        lines += ["Where sources differ", *differ, ""]
-    return [*lines, "Sources", *(_source_text(s) for s in briefing.sources), ""]
+        lines += [DIFFER_HEADING, *differ, ""]
+    return [*lines, SOURCES_HEADING, *(_source_text(s) for s in briefing.sources), ""]
 
 
 def render_text(edition: Edition) -> str:
