@@ -6,12 +6,13 @@ and "1,000 killed" never merge; or when, from different articles, their sentence
 same values for every quantity both count (the figures of ``service.figures``: what is
 counted, and the value, hedges aside), so "About 600 soldiers have been killed, Seoul has
 said" and "South Korea's spy agency estimates that approximately 600 soldiers have been
-killed" corroborate each other in different words. The model is not asked: these signals
-decide, and what they cannot decide stays apart (shown as single-source, never merged
-wrongly). Sources are counted by outlet
-name, not by article, and a near-duplicate article counts as the outlet it copies. Each
-statement keeps who its sentence says made it ("according to Seoul's spy agency"), so the
-briefing can keep the attribution (checked in ``compose``).
+killed" corroborate each other in different words. Another outlet's sentence stating a
+claim that way is added as support even when the model did not pick it. The model is not
+asked: these signals decide, and what they cannot decide stays apart (shown as
+single-source, never merged wrongly). Sources are counted by outlet name, not by article,
+and a near-duplicate article counts as the outlet it copies. Each statement keeps who its
+sentence says made it ("according to Seoul's spy agency"), so the briefing can keep the
+attribution (checked in ``compose``).
 """
 
 from collections.abc import Sequence
@@ -70,12 +71,7 @@ def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[
     for item in claims:
         for claim in item.extraction.claims:
             evidence = sorted(set(claim.evidence))
-            support = Support(
-                article_id=item.article_id,
-                sentence_ids=evidence,
-                text=claim.text,
-                attribution=_said_by(by_id[item.article_id], evidence),
-            )
+            support = _support(by_id[item.article_id], evidence, claim.text)
             stated = _stated(table, item.article_id, evidence)
             group = next(
                 (g for g in groups if g.matches(claim.text, stated, item.article_id)), None
@@ -108,7 +104,7 @@ def _corroborate(
                 None,
             )
             if found is not None:
-                group.support.append(_support(article, found.id, found.text))
+                group.support.append(_support(article, [found.id], found.text))
 
 
 def _states(
@@ -119,7 +115,7 @@ def _states(
     table: dict[tuple[str, int], Figures],
     article_id: str,
 ) -> bool:
-    figures = table.get((article_id, sentence.id), {})
+    figures = _stated(table, article_id, [sentence.id])
     if group.figures or figures:
         return same_figures(group.figures, figures)
     theirs = words[(article_id, sentence.id)]
@@ -129,12 +125,12 @@ def _states(
     return shared >= MIN_MUTUAL * len(mine) and shared >= MIN_MUTUAL * len(theirs)
 
 
-def _support(article: Article, sentence_id: int, text: str) -> Support:
+def _support(article: Article, evidence: list[int], text: str) -> Support:
     return Support(
         article_id=article.id,
-        sentence_ids=[sentence_id],
+        sentence_ids=evidence,
         text=text,
-        attribution=_said_by(article, [sentence_id]),
+        attribution=_said_by(article, evidence),
     )
 
 
