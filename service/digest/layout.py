@@ -1,35 +1,28 @@
 """An edition laid out as HTML (CSS inlined, for mail clients) and as plain text.
 
-It touches nothing but its template. Everything that comes from an article (titles, outlet
-names, sentences) is escaped by Jinja2's autoescape or by :mod:`markupsafe`, so no markup
-from a source reaches the email; only http(s) URLs become links; local paths show only
-their file name.
+It touches nothing but its template. Everything that comes from an article or the model
+(titles, headings, outlet names, sentences, figures, reasons) is put on one line
+(:func:`service.render.one_line`: no line break or control character survives) and, in the
+HTML, escaped by Jinja2's autoescape or by :mod:`markupsafe`, so no markup from a source
+reaches the email and no line of the text part can pose as a heading; only http(s) URLs
+become links; local paths show only their file name.
 """
 
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import css_inline
 import jinja2
 from markupsafe import Markup
 
 from schemas import BriefSentence, Citation, Disagreement, Source
-from service.compose import DIFFER_HEADING, SOURCES_HEADING
+from schemas.compose import DIFFER_HEADING, SOURCES_HEADING
 from service.digest.edition import Edition, StoryBrief
-from service.render import status_note
+from service.render import one_line, safe_url, status_note
 
 _TEMPLATES = Path(__file__).parent / "templates"
-
-
-def safe_url(url: str | None) -> str | None:
-    """``url`` if it is an http(s) URL with a host and no whitespace or control character."""
-    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        return None
-    parts = urlsplit(url)
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def heading(edition: Edition) -> str:
@@ -48,7 +41,8 @@ def summary(edition: Edition) -> str:
 
 def where(source: Source) -> str:
     """Where a source was read, as shown: its URL or the file's name, never a local path."""
-    return safe_url(source.url) or Path(source.origin.split("#")[0]).name or source.origin
+    shown = safe_url(source.url) or Path(source.origin.split("#")[0]).name or source.origin
+    return one_line(shown)
 
 
 def counted(number: int, noun: str) -> str:
@@ -77,12 +71,17 @@ def _sentences_html(story: int, sentences: list[BriefSentence]) -> Markup:
     note = Markup(' <span class="one">{}</span>')
     return Markup(" ").join(
         Markup("{} {}{}").format(
-            s.text.strip(),
+            one_line(s.text),
             _marks_html(story, s.citations),
             note.format(_note(s)) if _note(s) else "",
         )
         for s in sentences
     )
+
+
+def _flat(value: Any) -> Any:
+    # every value the template prints is put on one line; Markup is ours, already safe
+    return one_line(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 @cache
@@ -91,6 +90,7 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(_TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        finalize=_flat,
     )
     helpers: dict[str, Callable[..., Any]] = {
         "safe_url": safe_url,
@@ -123,34 +123,34 @@ def _marks_text(citations: list[Citation]) -> str:
 
 def _paragraph(sentences: list[BriefSentence]) -> str:
     return " ".join(
-        f"{s.text.strip()} {_marks_text(s.citations)} {_note(s)}".rstrip() for s in sentences
+        f"{one_line(s.text)} {_marks_text(s.citations)} {_note(s)}".rstrip() for s in sentences
     )
 
 
 def _disagreement_text(item: Disagreement) -> list[str]:
     values = "; ".join(
-        v.value
-        + (f" ({', '.join(v.attribution)})" if v.attribution else "")
+        one_line(v.value)
+        + (f" ({one_line(', '.join(v.attribution))})" if v.attribution else "")
         + f" {_marks_text(v.citations)}"
         for v in item.values
     )
-    return [f"- {item.topic}: {values}", *(f"  {r}" for r in item.revisions)]
+    return [f"- {one_line(item.topic)}: {values}", *(f"  {one_line(r)}" for r in item.revisions)]
 
 
 def _source_text(source: Source) -> str:
-    title = f" — {source.title}" if source.title else ""
+    title = f" — {one_line(source.title)}" if source.title else ""
     date = f", {source.published:%Y-%m-%d}" if source.published else ""
-    return f"[{source.number}] {source.name}{title}{date} <{where(source)}>"
+    return f"[{source.number}] {one_line(source.name)}{title}{date} <{where(source)}>"
 
 
 def _story_text(number: int, story: StoryBrief) -> list[str]:
     briefing = story.briefing
-    lines = [f"{number}. {briefing.title} [{story.status.upper()}]", as_of(story), ""]
+    lines = [f"{number}. {one_line(briefing.title)} [{story.status.upper()}]", as_of(story), ""]
     if story.since:
-        lines += ["Since the last digest:", *(f"- {s}" for s in story.since), ""]
+        lines += ["Since the last digest:", *(f"- {one_line(s)}" for s in story.since), ""]
     lines += [_paragraph(briefing.lede), ""]
     for section in briefing.sections:
-        lines += [section.heading, _paragraph(section.sentences), ""]
+        lines += [one_line(section.heading), _paragraph(section.sentences), ""]
     if briefing.disagreements:
         differ = [line for d in briefing.disagreements for line in _disagreement_text(d)]
         lines += [DIFFER_HEADING, *differ, ""]
@@ -161,7 +161,10 @@ def render_text(edition: Edition) -> str:
     """The edition as plain text: index, stories with numbered sources, what was left out."""
     title = heading(edition)
     lines = [title, "=" * len(title), summary(edition), "", "In this email:"]
-    lines += [f"  {i}. {s.briefing.title} ({s.status})" for i, s in enumerate(edition.stories, 1)]
+    lines += [
+        f"  {i}. {one_line(s.briefing.title)} ({s.status})"
+        for i, s in enumerate(edition.stories, 1)
+    ]
     for number, story in enumerate(edition.stories, 1):
         lines += ["", "-" * 72, "", *_story_text(number, story)]
     if edition.left_out:
@@ -169,6 +172,6 @@ def render_text(edition: Edition) -> str:
             "-" * 72,
             "",
             "Left out:",
-            *(f"- {i.subject}: {i.reason}" for i in edition.left_out),
+            *(f"- {one_line(i.subject)}: {one_line(i.reason)}" for i in edition.left_out),
         ]
     return "\n".join([*lines, "", "Every sentence cites its sources by number."]) + "\n"
