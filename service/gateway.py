@@ -145,7 +145,22 @@ def _litellm() -> ModuleType:
     # Module attributes are litellm's documented switches; setattr keeps mypy honest.
     setattr(litellm, "telemetry", False)  # noqa: B010
     setattr(litellm, "suppress_debug_info", True)  # noqa: B010
+    _logs_to_stderr()
     return litellm
+
+
+def _logs_to_stderr() -> None:
+    """Drop litellm's own log handlers, which write debug and info records to stdout.
+
+    Its records then go where ours do (the root logger: stderr under ``-v``), so stdout holds
+    only the briefing and ``-f json`` stays valid JSON.
+    """
+    for name in list(logging.root.manager.loggerDict):
+        if name.lower().startswith("litellm"):
+            named = logging.getLogger(name)
+            for handler in list(named.handlers):
+                named.removeHandler(handler)
+            named.propagate = True
 
 
 _TRANSIENT = (

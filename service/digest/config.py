@@ -6,7 +6,10 @@ variables (read when mail is sent, by :mod:`service.digest.send`), so no secret 
 
 import re
 import tomllib
-from email.utils import parseaddr
+import unicodedata
+from email.errors import HeaderParseError
+from email.headerregistry import Address as MailAddress
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,20 +32,59 @@ SINCE_LAST_RUN = "since-last-run"
 _DURATION = re.compile(r"^(\d{1,4})\s*([hd])$")
 _SECRET_KEYS = {"password", "pass", "secret", "token", "api_key"}
 
-EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
+"""A variable name as the config takes it: capitals, digits and ``_`` (most passwords are not)."""
+_NOT_IN_ADDRESS = ",;"
+"""Separators of several addresses: an entry holding one is refused, not split."""
 
 
-def _address(value: str) -> str:
-    name, addr = parseaddr(value)
-    local, at, domain = addr.rpartition("@")
-    if not (local and at and ("." in domain or domain == "localhost")):
-        raise ValueError(f"{value!r} is not an email address (name@example.org)")
-    if any(ord(c) < 32 or c.isspace() for c in addr) or "\n" in name or "\r" in name:
-        raise ValueError(f"{value!r} holds whitespace or control characters")
+def _env_name(value: str) -> str:
+    # never echo the value: a password put here by mistake must not reach an error or log
+    if _ENV_NAME.fullmatch(value):
+        return value
+    raise ValueError(
+        "the value looks like a secret, not a variable name (it is not shown): put the "
+        "secret in an environment variable and give that variable's name here, in capitals "
+        "(such as BRIEF_SMTP_PASSWORD)"
+    )
+
+
+EnvName = Annotated[str, AfterValidator(_env_name)]
+
+
+def check_address(value: str) -> str:
+    """``value`` if it is exactly one email address (``a@example.org`` or ``Name <a@...>``).
+
+    Refused: line breaks and control characters, commas and semicolons, several addresses,
+    a display name holding ``@`` or angle brackets (a name posing as an address), and an
+    address that is not one plain ``local@domain``.
+    """
+    if any(unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" for c in value):
+        raise ValueError(f"{value!r} holds a line break or control character")
+    if any(c in value for c in _NOT_IN_ADDRESS):
+        raise ValueError(f"{value!r} holds a comma or semicolon: give one address per entry")
+    found = [(name, addr) for name, addr in getaddresses([value]) if name or addr]
+    if len(found) != 1:
+        raise ValueError(f"{value!r} is not one email address: give one address per entry")
+    name, addr = found[0]
+    if any(c in name for c in "@<>"):
+        raise ValueError(f"{value!r}: the name before the address may not look like an address")
+    _addr_spec(value, addr)
     return value
 
 
-Address = Annotated[str, AfterValidator(_address)]
+def _addr_spec(value: str, addr: str) -> None:
+    local, at, domain = addr.rpartition("@")
+    plain = addr.isascii() and local and at and ("." in domain or domain == "localhost")
+    try:
+        parsed = MailAddress(addr_spec=addr) if plain else None
+    except (HeaderParseError, ValueError, IndexError):
+        parsed = None
+    if parsed is None or parsed.addr_spec != addr:
+        raise ValueError(f"{value!r} is not an email address (name@example.org)")
+
+
+Address = Annotated[str, AfterValidator(check_address)]
 
 
 class _Strict(BaseModel):

@@ -17,7 +17,13 @@ from email.policy import SMTP
 from pathlib import Path
 
 from schemas import Article, Briefing, Skipped
-from service._exceptions import BriefError, CassetteMissError, DigestError, LocalModelError
+from service._exceptions import (
+    BriefError,
+    CassetteMissError,
+    DigestError,
+    LocalModelError,
+    UndeliveredError,
+)
 from service.clean import clean
 from service.digest.config import DigestConfig, DigestFile
 from service.digest.edition import NEW, UPDATED, Edition, LeftOut, StoryBrief
@@ -372,6 +378,8 @@ def _deliver_all(job: Job) -> int:
 
         try:
             deliver(job.smtp, outgoing, mark)
+        except UndeliveredError as error:  # its stories are unsent again: no "stays" here
+            raise UndeliveredError(f"{job.config.name}: {error}") from None
         except DigestError as error:
             raise type(error)(
                 f"{job.config.name}: {outgoing.message_id} not sent: {error}; it stays in the "
