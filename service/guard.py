@@ -115,16 +115,20 @@ def _homoglyphs() -> dict[str, str]:
             (a for g in glyphs if (a := ascii_of(confusables_data.get(g["c"], [])))), None
         )
         if found and found.isprintable() and not found.isspace():
-            table[char] = found.lower()
+            # the table maps capital I's look-alikes to "l" (I and l look alike): in a word
+            # written in capitals, they stand for I
+            table[char] = "i" if found.lower() == "l" and char.isupper() else found.lower()
     return table
 
 
 def folded(text: str) -> str:
-    """The form screening matches: NFKC, no invisible format characters, case folded,
-    look-alike letters mapped to Latin ones, accents dropped."""
+    """The form screening matches: NFKC, no invisible format characters, look-alike letters
+    mapped to Latin ones, case folded, accents dropped."""
     plain = unicodedata.normalize("NFKC", text)
-    plain = "".join(c for c in plain if unicodedata.category(c) != "Cf").casefold()
     table = _homoglyphs()
+    # look-alikes before case folding: a capital's look-alike is often closer than its small
+    # letter's (Greek capital epsilon looks like E; small epsilon like no Latin letter)
+    plain = "".join(table.get(c, c) for c in plain if unicodedata.category(c) != "Cf").casefold()
     plain = "".join(table.get(c, c) for c in plain)
     marks = unicodedata.normalize("NFKD", plain)
     return unicodedata.normalize("NFC", "".join(c for c in marks if not unicodedata.combining(c)))

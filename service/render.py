@@ -2,9 +2,10 @@
 
 Every string in the Markdown that came from a source or from the model (title, headings,
 sentences, outlet names, figures, attributions, reasons, URLs) goes through :func:`md`: put
-on one line and escaped, so it shows as text and can add no heading, list item, link,
-emphasis, HTML or citation mark. The structure (headings, ``[n]`` marks, lists) is written
-here only. The email renderers use :func:`one_line` and :func:`safe_url` the same way.
+on one line, its ``[n]`` shown as ``(n)``, and escaped, so it shows as text and can add no
+heading, list item, link, emphasis, HTML or citation mark. The structure (headings, ``[n]``
+marks, lists) is written here only. The email renderers use :func:`shown` and
+:func:`safe_url` the same way.
 """
 
 import re
@@ -20,6 +21,7 @@ _MD_INLINE = re.compile(r"([\\`*_\[\]<>#|~])|&(?=#?\w+;)")
 """Characters that make Markdown structure anywhere in a line, and ``&`` opening an entity."""
 _MD_LINE_START = re.compile(r"^([-+=]|\d{1,9}(?=[.)]))")
 """What makes a list item or an underline at the start of a line (``1.`` becomes ``1\\.``)."""
+_CITATION_LIKE = re.compile(r"\[\s*(\d{1,4})\s*\]")
 _URL_SAFE = ":/?#@!$&'()*+,;=%~-._"
 """Characters kept as they are in a URL shown as a link; others are percent-encoded."""
 
@@ -34,9 +36,15 @@ def one_line(text: str, limit: int | None = None) -> str:
     return flat[: limit - 1].rstrip() + "\u2026"
 
 
+def shown(text: str) -> str:
+    """``text`` as any format shows it: on one line, and its bracketed numbers in parentheses,
+    since ``[n]`` is a citation mark and only the renderer writes those."""
+    return _CITATION_LIKE.sub(r"(\1)", one_line(text))
+
+
 def md(text: str) -> str:
     """``text`` as one line of Markdown that shows as itself: no structure can come from it."""
-    escaped = _MD_INLINE.sub(lambda m: "\\" + m[0], one_line(text))
+    escaped = _MD_INLINE.sub(lambda m: "\\" + m[0], shown(text))
     start = _MD_LINE_START.match(escaped)
     if start is None:
         return escaped

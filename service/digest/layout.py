@@ -2,7 +2,8 @@
 
 It touches nothing but its template. Everything that comes from an article or the model
 (titles, headings, outlet names, sentences, figures, reasons) is put on one line
-(:func:`service.render.one_line`: no line break or control character survives) and, in the
+(:func:`service.render.shown`: no line break or control character survives, and ``[n]``
+shows as ``(n)``, as only the renderer writes citation marks) and, in the
 HTML, escaped by Jinja2's autoescape or by :mod:`markupsafe`, so no markup from a source
 reaches the email and no line of the text part can pose as a heading; only http(s) URLs
 become links; local paths show only their file name.
@@ -20,7 +21,7 @@ from markupsafe import Markup
 from schemas import BriefSentence, Citation, Disagreement, Source
 from schemas.compose import DIFFER_HEADING, SOURCES_HEADING
 from service.digest.edition import Edition, StoryBrief
-from service.render import one_line, safe_url, status_note
+from service.render import safe_url, shown, status_note
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -41,8 +42,8 @@ def summary(edition: Edition) -> str:
 
 def where(source: Source) -> str:
     """Where a source was read, as shown: its URL or the file's name, never a local path."""
-    shown = safe_url(source.url) or Path(source.origin.split("#")[0]).name or source.origin
-    return one_line(shown)
+    url = safe_url(source.url)
+    return url or shown(Path(source.origin.split("#")[0]).name or source.origin)
 
 
 def counted(number: int, noun: str) -> str:
@@ -71,7 +72,7 @@ def _sentences_html(story: int, sentences: list[BriefSentence]) -> Markup:
     note = Markup(' <span class="one">{}</span>')
     return Markup(" ").join(
         Markup("{} {}{}").format(
-            one_line(s.text),
+            shown(s.text),
             _marks_html(story, s.citations),
             note.format(_note(s)) if _note(s) else "",
         )
@@ -80,8 +81,11 @@ def _sentences_html(story: int, sentences: list[BriefSentence]) -> Markup:
 
 
 def _flat(value: Any) -> Any:
-    # every value the template prints is put on one line; Markup is ours, already safe
-    return one_line(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+    # every value the template prints is shown as text on one line (then autoescaped); Markup
+    # is ours, already safe; a checked URL (no whitespace or control character) stays as it is
+    if not isinstance(value, str) or isinstance(value, Markup) or safe_url(value) == value:
+        return value
+    return shown(value)
 
 
 @cache
@@ -123,34 +127,34 @@ def _marks_text(citations: list[Citation]) -> str:
 
 def _paragraph(sentences: list[BriefSentence]) -> str:
     return " ".join(
-        f"{one_line(s.text)} {_marks_text(s.citations)} {_note(s)}".rstrip() for s in sentences
+        f"{shown(s.text)} {_marks_text(s.citations)} {_note(s)}".rstrip() for s in sentences
     )
 
 
 def _disagreement_text(item: Disagreement) -> list[str]:
     values = "; ".join(
-        one_line(v.value)
-        + (f" ({one_line(', '.join(v.attribution))})" if v.attribution else "")
+        shown(v.value)
+        + (f" ({shown(', '.join(v.attribution))})" if v.attribution else "")
         + f" {_marks_text(v.citations)}"
         for v in item.values
     )
-    return [f"- {one_line(item.topic)}: {values}", *(f"  {one_line(r)}" for r in item.revisions)]
+    return [f"- {shown(item.topic)}: {values}", *(f"  {shown(r)}" for r in item.revisions)]
 
 
 def _source_text(source: Source) -> str:
-    title = f" — {one_line(source.title)}" if source.title else ""
+    title = f" — {shown(source.title)}" if source.title else ""
     date = f", {source.published:%Y-%m-%d}" if source.published else ""
-    return f"[{source.number}] {one_line(source.name)}{title}{date} <{where(source)}>"
+    return f"[{source.number}] {shown(source.name)}{title}{date} <{where(source)}>"
 
 
 def _story_text(number: int, story: StoryBrief) -> list[str]:
     briefing = story.briefing
-    lines = [f"{number}. {one_line(briefing.title)} [{story.status.upper()}]", as_of(story), ""]
+    lines = [f"{number}. {shown(briefing.title)} [{story.status.upper()}]", as_of(story), ""]
     if story.since:
-        lines += ["Since the last digest:", *(f"- {one_line(s)}" for s in story.since), ""]
+        lines += ["Since the last digest:", *(f"- {shown(s)}" for s in story.since), ""]
     lines += [_paragraph(briefing.lede), ""]
     for section in briefing.sections:
-        lines += [one_line(section.heading), _paragraph(section.sentences), ""]
+        lines += [shown(section.heading), _paragraph(section.sentences), ""]
     if briefing.disagreements:
         differ = [line for d in briefing.disagreements for line in _disagreement_text(d)]
         lines += [DIFFER_HEADING, *differ, ""]
@@ -162,8 +166,7 @@ def render_text(edition: Edition) -> str:
     title = heading(edition)
     lines = [title, "=" * len(title), summary(edition), "", "In this email:"]
     lines += [
-        f"  {i}. {one_line(s.briefing.title)} ({s.status})"
-        for i, s in enumerate(edition.stories, 1)
+        f"  {i}. {shown(s.briefing.title)} ({s.status})" for i, s in enumerate(edition.stories, 1)
     ]
     for number, story in enumerate(edition.stories, 1):
         lines += ["", "-" * 72, "", *_story_text(number, story)]
@@ -172,6 +175,6 @@ def render_text(edition: Edition) -> str:
             "-" * 72,
             "",
             "Left out:",
-            *(f"- {one_line(i.subject)}: {one_line(i.reason)}" for i in edition.left_out),
+            *(f"- {shown(i.subject)}: {shown(i.reason)}" for i in edition.left_out),
         ]
     return "\n".join([*lines, "", "Every sentence cites its sources by number."]) + "\n"

@@ -29,7 +29,7 @@ from service.digest.config import DigestConfig, DigestFile
 from service.digest.edition import NEW, UPDATED, Edition, LeftOut, StoryBrief
 from service.digest.layout import render_html, render_text
 from service.digest.mail import addressed, build, message_id, one_line
-from service.digest.send import Smtp, deliver, resolve
+from service.digest.send import Smtp, deliver, resolve, undelivered
 from service.digest.state import STATE_FILE, Built, Sent, State, locked
 from service.digest.stories import Item, Story, group, keys_of
 from service.gateway import Gateway
@@ -366,7 +366,7 @@ def write_files(out: Path, edition: Edition, raw: bytes) -> list[Path]:
 def _deliver_all(job: Job) -> int:
     """Send every pending copy of this digest's emails, oldest email first."""
     assert job.smtp is not None
-    delivered = 0
+    delivered, nobody = 0, []
     for outgoing in job.state.pending(job.config.name):
 
         def mark(
@@ -378,12 +378,14 @@ def _deliver_all(job: Job) -> int:
 
         try:
             deliver(job.smtp, outgoing, mark)
-        except UndeliveredError as error:  # its stories are unsent again: no "stays" here
-            raise UndeliveredError(f"{job.config.name}: {error}") from None
+        except UndeliveredError as error:  # its stories are unsent again: the others go on
+            nobody.append(f"{job.config.name}: {error}")
+            continue
         except DigestError as error:
             raise type(error)(
                 f"{job.config.name}: {outgoing.message_id} not sent: {error}; it stays in the "
                 "outbox and the next run sends it"
             ) from None
         job.say(f"{job.config.name}: sent {outgoing.message_id}")
+    undelivered(nobody, delivered, job.say)
     return delivered

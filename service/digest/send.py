@@ -182,3 +182,12 @@ def deliver(smtp: Smtp, outgoing: Outgoing, mark: Mark) -> None:
             f"{outgoing.message_id} was delivered to nobody: every recipient was refused "
             f"({'; '.join(refused)}); its stories stay unsent and go in the next run's email"
         )
+
+
+def undelivered(nobody: list[str], delivered: int, say: Callable[[str], None]) -> None:
+    """Tell of the emails that reached nobody: a run that delivered no copy at all fails with
+    :class:`UndeliveredError`; one that delivered others says so on stderr and goes on."""
+    if nobody and not delivered:
+        raise UndeliveredError("; ".join(nobody))
+    for line in nobody:
+        say(line)

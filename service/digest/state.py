@@ -236,16 +236,22 @@ class State:
     def pending(self, digest: str) -> list[Outgoing]:
         """Emails of ``digest`` with recipients not reached yet, oldest first."""
         rows = self._rows(
-            "SELECT o.message_id, o.sender, o.raw, group_concat(d.recipient, char(10)), "
+            "SELECT o.message_id, o.sender, o.raw, d.recipient, "
             "(SELECT count(*) FROM deliveries s WHERE s.message_id = o.message_id "
             "AND s.status = 'sent') "
             "FROM outbox o JOIN deliveries d USING (message_id) "
-            "WHERE o.digest = ? AND d.status = 'pending' GROUP BY o.message_id ORDER BY o.built",
+            "WHERE o.digest = ? AND d.status = 'pending' ORDER BY o.built, d.recipient",
             digest,
         )
-        return [
-            Outgoing(m, s, bytes(r), sorted(rs.split("\n")), sent) for m, s, r, rs, sent in rows
-        ]
+        # grouped here, not by SQL's group_concat: a recipient stored with a line break by an
+        # older version must stay one recipient (to be refused), never split into two
+        emails: dict[str, Outgoing] = {}
+        for message_id, sender, raw, recipient, sent in rows:
+            email = emails.setdefault(
+                message_id, Outgoing(message_id, sender, bytes(raw), [], sent)
+            )
+            email.recipients.append(recipient)
+        return list(emails.values())
 
     def _story_rows(self, digest: str, story_ids: list[str]) -> dict[str, str]:
         """Each of these stories' rows as they are now, as JSON (absent: never sent)."""
