@@ -48,6 +48,8 @@ Exit codes:
   5    the embedded model is not installed or its weights fail their check
   6    delivery failed: the email stays in the outbox, and the next run sends it
   7    another digest run holds the lock: nothing was done
+  8    delivered to nobody: every recipient was refused; the stories stay unsent for next run
+  9    the digest state (folder, lock or database) cannot be opened, read or written
   130  interrupted (safe: a re-run sends what was built and not yet sent, never twice)
 """
 
