@@ -125,10 +125,12 @@ def folded(text: str) -> str:
     """The form screening matches: NFKC, no invisible format characters, look-alike letters
     mapped to Latin ones, case folded, accents dropped."""
     plain = unicodedata.normalize("NFKC", text)
-    table = _homoglyphs()
-    # look-alikes before case folding: a capital's look-alike is often closer than its small
+    plain = "".join(c for c in plain if unicodedata.category(c) != "Cf")
+    # the table (loaded on first use) only matters for letters outside ASCII; look-alikes
+    # before case folding too: a capital's look-alike is often closer than its small
     # letter's (Greek capital epsilon looks like E; small epsilon like no Latin letter)
-    plain = "".join(table.get(c, c) for c in plain if unicodedata.category(c) != "Cf").casefold()
+    table = _homoglyphs() if any(c.isalpha() and not c.isascii() for c in plain) else {}
+    plain = "".join(table.get(c, c) for c in plain).casefold()
     plain = "".join(table.get(c, c) for c in plain)
     marks = unicodedata.normalize("NFKD", plain)
     return unicodedata.normalize("NFC", "".join(c for c in marks if not unicodedata.combining(c)))
