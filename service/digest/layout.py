@@ -143,9 +143,11 @@ def _source_text(source: Source) -> str:
     return f"[{source.number}] {source.name}{title}{date} <{where(source)}>"
 
 
-def _story_text(number: int, story: StoryBrief) -> list[str]:
+def _story_text(edition: Edition, number: int, story: StoryBrief) -> list[str]:
     briefing = story.briefing
-    lines = [f"{number}. {briefing.title} [{story.status.upper()}]", as_of(story), ""]
+    lines = [f"{number}. {briefing.title} [{story.status.upper()}]", as_of(story)]
+    page = safe_url(edition.pages.get(story.story_id))
+    lines += [f"Every line with its sources: {page}", ""] if page else [""]
     if story.since:
         lines += ["Since the last digest:", *(f"- {s}" for s in story.since), ""]
     lines += [_paragraph(briefing.lede), ""]
@@ -163,7 +165,7 @@ def render_text(edition: Edition) -> str:
     lines = [title, "=" * len(title), summary(edition), "", "In this email:"]
     lines += [f"  {i}. {s.briefing.title} ({s.status})" for i, s in enumerate(edition.stories, 1)]
     for number, story in enumerate(edition.stories, 1):
-        lines += ["", "-" * 72, "", *_story_text(number, story)]
+        lines += ["", "-" * 72, "", *_story_text(edition, number, story)]
     if edition.left_out:
         lines += [
             "-" * 72,
