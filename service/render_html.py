@@ -63,6 +63,10 @@ class PageNotes:
     """When the story was last in a digest."""
     history: list[Link] = field(default_factory=list)
     """Each digest the story was in, linked to the page as it was then."""
+    fresh: frozenset[str] = frozenset()
+    """Sentences not in the story's previous version (marked *new*)."""
+    gone: list[str] = field(default_factory=list)
+    """Sentences of the previous version that this one no longer has."""
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,9 @@ def test_an_updated_story_keeps_its_page_and_shows_what_changed(digest: Setup) -
     shown = "".join(page.by_id["main"].text)
     assert "Since the last digest (2024-05-07)" in shown
     assert "fjord-times: Halden dockworkers end strike" in shown
+    fresh = [e for e in page.elements if e.attrs.get("class") == "badge badge-new"]
+    assert re.search(rf"{len(fresh) - 1} sentences? new since then", shown)  # one in the note
+    assert len(fresh) > 1
     versions = {e.attrs["href"] for e in page.elements if e.tag == "a"}
     assert {f"{updated}/2024-05-07-1.html", f"{updated}/2024-05-08-1.html"} <= versions
     kept = pages[updated].parent / updated / "2024-05-07-1.html"

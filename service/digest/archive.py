@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -45,6 +46,8 @@ class ArchivedStory(BaseModel):
     status: str
     outlets: int
     sources: int
+    sentences: list[str] = []
+    """The briefing's sentences, to show what the next version changed."""
 
 
 class ArchivedEdition(BaseModel):
@@ -76,6 +79,12 @@ class Record(BaseModel):
         return [
             e for e in reversed(self.editions) if any(s.story_id == story_id for s in e.stories)
         ]
+
+    def before(self, story_id: str, key: str) -> list[str]:
+        """The story's sentences in the last edition before ``key`` that sent it."""
+        earlier = [e for e in self.versions(story_id) if e.key < key]
+        stories = earlier[-1].stories if earlier else []
+        return next((s.sentences for s in stories if s.story_id == story_id), [])
 
 
 def slug(name: str) -> str:
@@ -153,6 +162,7 @@ def _entry(edition: Edition) -> ArchivedEdition:
             status=s.status,
             outlets=s.outlets,
             sources=len(s.briefing.sources),
+            sentences=[x.text.strip() for x in s.briefing.all_sentences()],
         )
         for s in edition.stories
     ]
@@ -169,10 +179,19 @@ def _entry(edition: Edition) -> ArchivedEdition:
 def _write_story(folder: Path, record: Record, edition: Edition, story: StoryBrief) -> None:
     name, key = slug(story.story_id), key_of(edition)
     versions = [e.key for e in record.versions(story.story_id)]
+    changes = _changes(record.before(story.story_id, key), story)
     stable = _notes(story, edition, versions, up="../", own=f"{name}/")
-    _save(folder / "stories" / f"{name}.html", html(story.briefing, stable))
+    _save(folder / "stories" / f"{name}.html", html(story.briefing, replace(stable, **changes)))
     kept = _notes(story, edition, versions, up="../../", own="")
-    _save(folder / "stories" / name / f"{key}.html", html(story.briefing, kept))
+    _save(folder / "stories" / name / f"{key}.html", html(story.briefing, replace(kept, **changes)))
+
+
+def _changes(before: list[str], story: StoryBrief) -> dict[str, Any]:
+    """Which sentences are new since the story's last version, and which are gone."""
+    if not before:
+        return {}
+    now = [s.text.strip() for s in story.briefing.all_sentences()]
+    return {"fresh": frozenset(now) - set(before), "gone": [s for s in before if s not in now]}
 
 
 def _notes(
