@@ -13,13 +13,14 @@ is native ``<details>``.
 import base64
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
@@ -273,16 +274,17 @@ def _piece(text: str, start: int, end: int, spans: list[Span]) -> Piece:
     )
 
 
-def safe_href(url: str | None) -> str | None:
-    """``url`` when it may become a link (http(s) with a host), else None."""
-    from service.digest.layout import safe_url  # the email's rule; imported late (it imports us)
-
-    return safe_url(url)
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is an http(s) URL with a host and no whitespace or control character."""
+    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return None
+    parts = urlsplit(url)
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def where(source: Source) -> str:
-    """Where a source was read, as shown: its URL or its file's name, never a local path."""
-    return safe_href(source.url) or Path(source.origin.split("#")[0]).name or source.origin
+    """Where a source was read, as shown: its URL or the file's name, never a local path."""
+    return safe_url(source.url) or Path(source.origin.split("#")[0]).name or source.origin
 
 
 def _hash(text: str) -> str:
@@ -312,17 +314,22 @@ def assets() -> Assets:
     return Assets(Markup(style), Markup(script))
 
 
-@cache
-def environment() -> jinja2.Environment:
-    """The page templates, set up as the email's: autoescape on, undefined names an error."""
+def templates(folder: Path, helpers: Mapping[str, Callable[..., Any]]) -> jinja2.Environment:
+    """Templates under ``folder`` as every page and email of ours has them: autoescape on,
+    an undefined name an error, and ``helpers`` callable from the templates."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(folder),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
-    helpers: dict[str, Callable[..., Any]] = {"safe_href": safe_href, "where": where}
     env.globals.update(helpers)
     return env
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The page templates."""
+    return templates(TEMPLATES, {"safe_url": safe_url, "where": where})
 
 
 def html(briefing: Briefing, notes: PageNotes | None = None) -> str:
@@ -333,6 +340,7 @@ def html(briefing: Briefing, notes: PageNotes | None = None) -> str:
         title=briefing.title,
         briefing=briefing,
         notes=notes or PageNotes(),
+        nav=notes.nav if notes else [],
         lede=page.sentences(briefing.lede, 1),
         sections=list(_sections(page)),
         differ=[_differ(page, n, d) for n, d in enumerate(briefing.disagreements, 1)],

@@ -233,7 +233,9 @@ def _digest_page(record: Record) -> str:
 
 def _archive_page(root: Path) -> str:
     records = [r for path in sorted(root.glob(f"*/{RECORD}")) if (r := _readable(path))]
-    return render_page("archive_index.html", title="newsbrief archive", records=records, slug=slug)
+    return render_page(
+        "archive_index.html", title="newsbrief archive", nav=[], records=records, slug=slug
+    )
 
 
 def _readable(path: Path) -> Record | None:

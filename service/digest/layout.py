@@ -10,7 +10,6 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import css_inline
 import jinja2
@@ -20,16 +19,9 @@ from schemas import BriefSentence, Citation, Disagreement, Source
 from service.compose import DIFFER_HEADING, SOURCES_HEADING
 from service.digest.edition import Edition, StoryBrief
 from service.render import status_note
+from service.render_html import safe_url, templates, where
 
 _TEMPLATES = Path(__file__).parent / "templates"
-
-
-def safe_url(url: str | None) -> str | None:
-    """``url`` if it is an http(s) URL with a host and no whitespace or control character."""
-    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        return None
-    parts = urlsplit(url)
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def heading(edition: Edition) -> str:
@@ -44,11 +36,6 @@ def summary(edition: Edition) -> str:
     count = len(edition.stories)
     stories = f"{count} stor{'y' if count == 1 else 'ies'}"
     return f"{stories}: {new} new, {count - new} updated"
-
-
-def where(source: Source) -> str:
-    """Where a source was read, as shown: its URL or the file's name, never a local path."""
-    return safe_url(source.url) or Path(source.origin.split("#")[0]).name or source.origin
 
 
 def counted(number: int, noun: str) -> str:
@@ -87,11 +74,6 @@ def _sentences_html(story: int, sentences: list[BriefSentence]) -> Markup:
 
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
     helpers: dict[str, Callable[..., Any]] = {
         "safe_url": safe_url,
         "where": where,
@@ -100,8 +82,7 @@ def _environment() -> jinja2.Environment:
         "marks": _marks_html,
         "sentences": _sentences_html,
     }
-    env.globals.update(helpers)
-    return env
+    return templates(_TEMPLATES, helpers)
 
 
 def render_html(edition: Edition) -> str:
