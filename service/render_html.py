@@ -4,8 +4,9 @@ Each sentence shows its status and citations; a citation opens the cited sentenc
 paragraph of the source article, highlighted by their character offsets. The page loads
 nothing: its CSS and script are inline, allowed by their hashes in a Content-Security-Policy
 that forbids every other load, so markup that slipped into a source could neither run nor
-fetch. Every string from a source reaches the page through Jinja2's autoescape, as in the
-email (:mod:`service.digest.layout`); this module only prepares plain data for the templates.
+fetch. Every string from a source reaches the page through Jinja2's autoescape, set up by
+:func:`templates` for these pages and the email alike, with one rule for which URLs become
+links (:func:`safe_url`); this module only prepares plain data for the templates.
 Without JavaScript, citations are anchors whose panels CSS ``:target`` shows, and the rest
 is native ``<details>``.
 """
@@ -33,6 +34,7 @@ from schemas import (
     ClaimStatus,
     Disagreement,
     FigureValue,
+    Section,
     Source,
 )
 from service.compose import DIFFER_HEADING, SKIPPED_HEADING, SOURCES_HEADING
@@ -355,7 +357,7 @@ def render_page(template: str, **context: Any) -> str:
     return environment().get_template(template).render(assets=assets(), **context)
 
 
-def _sections(page: Page) -> Iterator[tuple[Any, list[SentenceView]]]:
+def _sections(page: Page) -> Iterator[tuple[Section, list[SentenceView]]]:
     first = len(page.briefing.lede) + 1
     for section in page.briefing.sections:
         yield section, page.sentences(section.sentences, first)

@@ -5,7 +5,7 @@ re-runs update pages in place and lose nothing; a broken archive never stops the
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,14 @@ from click.testing import CliRunner
 
 from service._exceptions import ConfigError
 from service.cli import EXIT_OK, EXIT_PARTIAL, main
-from service.digest.archive import RECORD, load, slug
+from service.digest.archive import (
+    RECORD,
+    ArchivedEdition,
+    ArchivedStory,
+    Record,
+    load,
+    slug,
+)
 from service.digest.config import load_config
 from tests.digest_helpers import NOW, RECIPIENTS, Setup, make_setup, parts
 from tests.html_pages import Page
@@ -178,3 +185,24 @@ def test_a_name_becomes_one_file_name_inside_the_archive(tmp_path: Path, name: s
     assert made
     assert not made.startswith(".")
     assert (tmp_path / made).resolve().parent == tmp_path.resolve()
+
+
+def test_editions_are_ordered_by_day_then_number_not_by_name() -> None:
+    def edition(day: int, number: int, sentence: str) -> ArchivedEdition:
+        story = ArchivedStory(
+            story_id="s1", title="t", status="new", outlets=1, sources=1, sentences=[sentence]
+        )
+        made = datetime(2024, 5, day, tzinfo=UTC)
+        return ArchivedEdition(
+            key=f"2024-05-{day:02}-{number}", day=made.date(), number=number, made=made,
+            stories=[story],
+        )  # fmt: skip
+
+    record = Record(digest="world")
+    for day, number in [(7, 2), (7, 10), (6, 1), (7, 9)]:
+        record.put(edition(day, number, f"{day}/{number}"))
+    assert [(e.day.day, e.number) for e in record.editions] == [(7, 10), (7, 9), (7, 2), (6, 1)]
+    assert record.before("s1", edition(7, 10, "")) == ["7/9"]
+    assert record.before("s1", edition(6, 1, "")) == []
+    record.put(edition(7, 10, "again"))
+    assert len(record.editions) == 4

@@ -80,9 +80,10 @@ class Record(BaseModel):
             e for e in reversed(self.editions) if any(s.story_id == story_id for s in e.stories)
         ]
 
-    def before(self, story_id: str, key: str) -> list[str]:
-        """The story's sentences in the last edition before ``key`` that sent it."""
-        earlier = [e for e in self.versions(story_id) if e.key < key]
+    def before(self, story_id: str, edition: "ArchivedEdition") -> list[str]:
+        """The story's sentences in the last edition before ``edition`` that sent it."""
+        now = (edition.day, edition.number)
+        earlier = [e for e in self.versions(story_id) if (e.day, e.number) < now]
         stories = earlier[-1].stories if earlier else []
         return next((s.sentences for s in stories if s.story_id == story_id), [])
 
@@ -132,9 +133,10 @@ def write(root: Path, edition: Edition) -> Record:
     """Write the edition's story pages, its index page and the indexes above it."""
     folder = root / slug(edition.digest)
     record = load(folder / RECORD, edition.digest)
-    record.put(_entry(edition))
+    entry = _entry(edition)
+    record.put(entry)
     for story in edition.stories:
-        _write_story(folder, record, edition, story)
+        _write_story(folder, record, edition, story, record.before(story.story_id, entry))
     _save(folder / f"{key_of(edition)}.html", _edition_page(record, key_of(edition)))
     _save(folder / "index.html", _digest_page(record))
     _save(folder / RECORD, record.model_dump_json(indent=1))
@@ -176,10 +178,12 @@ def _entry(edition: Edition) -> ArchivedEdition:
     )
 
 
-def _write_story(folder: Path, record: Record, edition: Edition, story: StoryBrief) -> None:
+def _write_story(
+    folder: Path, record: Record, edition: Edition, story: StoryBrief, before: list[str]
+) -> None:
     name, key = slug(story.story_id), key_of(edition)
     versions = [e.key for e in record.versions(story.story_id)]
-    changes = _changes(record.before(story.story_id, key), story)
+    changes = _changes(before, story)
     stable = _notes(story, edition, versions, up="../", own=f"{name}/")
     _save(folder / "stories" / f"{name}.html", html(story.briefing, replace(stable, **changes)))
     kept = _notes(story, edition, versions, up="../../", own="")
