@@ -1,4 +1,5 @@
-"""Stage 5, render: a briefing as Markdown (for people) or JSON (the full, traceable model).
+"""Stage 5, render: a briefing as Markdown (for people), JSON (the full, traceable model) or
+HTML (:mod:`service.render_html`: every citation opens the sentences it rests on).
 
 Every string in the Markdown that came from a source or from the model (title, headings,
 sentences, outlet names, figures, attributions, reasons, URLs) goes through :func:`md`: put
@@ -15,7 +16,7 @@ from urllib.parse import quote, urlsplit
 from schemas import Briefing, BriefSentence, ClaimStatus, Disagreement, FigureValue, Section, Source
 from schemas.compose import DIFFER_HEADING, SKIPPED_HEADING, SOURCES_HEADING
 
-FORMATS = ("markdown", "json")
+FORMATS = ("markdown", "json", "html")
 
 _MD_INLINE = re.compile(r"([\\`*_\[\]<>#|~])|&(?=#?\w+;)")
 """Characters that make Markdown structure anywhere in a line, and ``&`` opening an entity."""
@@ -75,7 +76,11 @@ def _where(source: Source) -> str:
 
 
 def render(briefing: Briefing, fmt: str = "markdown") -> str:
-    """The briefing in ``markdown`` or ``json``."""
+    """The briefing in ``markdown``, ``json`` or ``html`` (one self-contained page)."""
+    if fmt == "html":
+        from service.render_html import html  # it imports this module
+
+        return html(briefing)
     if fmt == "json":
         return briefing.model_dump_json(indent=2) + "\n"
     if fmt == "markdown":

@@ -22,6 +22,7 @@ from schemas import BriefSentence, Citation, Disagreement, Source
 from schemas.compose import DIFFER_HEADING, SOURCES_HEADING
 from service.digest.edition import Edition, StoryBrief
 from service.render import safe_url, shown, status_note
+from service.render_html import templates, where
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -38,12 +39,6 @@ def summary(edition: Edition) -> str:
     count = len(edition.stories)
     stories = f"{count} stor{'y' if count == 1 else 'ies'}"
     return f"{stories}: {new} new, {count - new} updated"
-
-
-def where(source: Source) -> str:
-    """Where a source was read, as shown: its URL or the file's name, never a local path."""
-    url = safe_url(source.url)
-    return url or shown(Path(source.origin.split("#")[0]).name or source.origin)
 
 
 def counted(number: int, noun: str) -> str:
@@ -90,12 +85,6 @@ def _flat(value: Any) -> Any:
 
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        finalize=_flat,
-    )
     helpers: dict[str, Callable[..., Any]] = {
         "safe_url": safe_url,
         "where": where,
@@ -104,8 +93,7 @@ def _environment() -> jinja2.Environment:
         "marks": _marks_html,
         "sentences": _sentences_html,
     }
-    env.globals.update(helpers)
-    return env
+    return templates(_TEMPLATES, helpers, finalize=_flat)
 
 
 def render_html(edition: Edition) -> str:
@@ -147,9 +135,11 @@ def _source_text(source: Source) -> str:
     return f"[{source.number}] {shown(source.name)}{title}{date} <{where(source)}>"
 
 
-def _story_text(number: int, story: StoryBrief) -> list[str]:
+def _story_text(edition: Edition, number: int, story: StoryBrief) -> list[str]:
     briefing = story.briefing
-    lines = [f"{number}. {shown(briefing.title)} [{story.status.upper()}]", as_of(story), ""]
+    lines = [f"{number}. {shown(briefing.title)} [{story.status.upper()}]", as_of(story)]
+    page = safe_url(edition.pages.get(story.story_id))
+    lines += [f"Every line with its sources: {page}", ""] if page else [""]
     if story.since:
         lines += ["Since the last digest:", *(f"- {shown(s)}" for s in story.since), ""]
     lines += [_paragraph(briefing.lede), ""]
@@ -169,7 +159,7 @@ def render_text(edition: Edition) -> str:
         f"  {i}. {shown(s.briefing.title)} ({s.status})" for i, s in enumerate(edition.stories, 1)
     ]
     for number, story in enumerate(edition.stories, 1):
-        lines += ["", "-" * 72, "", *_story_text(number, story)]
+        lines += ["", "-" * 72, "", *_story_text(edition, number, story)]
     if edition.left_out:
         lines += [
             "-" * 72,

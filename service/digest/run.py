@@ -25,6 +25,7 @@ from service._exceptions import (
     UndeliveredError,
 )
 from service.clean import clean
+from service.digest.archive import archived
 from service.digest.config import DigestConfig, DigestFile
 from service.digest.edition import NEW, UPDATED, Edition, LeftOut, StoryBrief
 from service.digest.layout import render_html, render_text
@@ -182,6 +183,7 @@ async def _build(job: Job) -> Outcome:
         raise DigestError(f"{name}: no story could be briefed; first: {failed[0].reason}")
     number = job.state.editions(name, job.now.date()) + 1
     edition = Edition(name, job.now, number, [b for b, _ in briefs], left_out)
+    edition = archived(job.config.archive, edition, job.say)  # story pages; links for the email
     return keep(job, edition, [c for _, c in briefs])
 
 
