@@ -15,6 +15,7 @@ import base64
 import json
 import logging
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -45,7 +46,7 @@ from schemas import (
     Usage,
 )
 from schemas.compose import RESERVED_HEADINGS
-from service._exceptions import ConfigError, ReplyInvalidError, StateError, UndeliveredError
+from service._exceptions import ConfigError, ReplyInvalidError, StateError
 from service.cache import ResponseCache
 from service.clean import clean
 from service.cli_support import EXIT_MODEL, EXIT_STATE, EXIT_UNDELIVERED, EXIT_USAGE, exit_code
@@ -548,11 +549,9 @@ def test_a_recipient_entry_holds_exactly_one_address(value: str, tmp_path: Path)
 
 
 def test_a_stored_recipient_that_is_no_address_is_refused_once(digest: Setup) -> None:
-    from service.digest import send as send_module
-
+    # an older version stored a recipient holding CR/LF and a Bcc: it stays one recipient,
+    # refused, never delivered to the smuggled address, and not tried again
     bad = "ana@example.org\r\nBcc: eve@evil.example"
-    real = send_module.send_one
-    digest.box.refuse.clear()
     state = State(digest.folder / "state" / STATE_FILE)
     state.db.execute(
         "INSERT INTO outbox VALUES ('<old@x>', 'world', '2024-05-06', '2024-05-06', "
@@ -562,15 +561,12 @@ def test_a_stored_recipient_that_is_no_address_is_refused_once(digest: Setup) ->
     state.db.execute("INSERT INTO deliveries (message_id, recipient) VALUES ('<old@x>', ?)", (bad,))
     state.db.commit()
     state.close()
-    assert send_module.send_one is real
     (outcome,) = digest.run()
-    assert isinstance(outcome.error, UndeliveredError) or outcome.error is None
-    assert all("eve@evil.example" not in r.recipient for r in digest.box.received), [
-        (r.recipient, r.message["To"]) for r in digest.box.received
-    ]
-    before = len(digest.box.received)
+    assert (outcome.error, outcome.delivered) == (None, 2)  # today's email went out
+    assert sorted(r.recipient for r in digest.box.received) == sorted(RECIPIENTS)
+    assert "| refused | " in digest_cli(digest, "status").stdout
     digest.run()
-    assert len(digest.box.received) == before
+    assert len(digest.box.received) == 2
 
 
 SECRETS = ["hunter2", "Tr0ub4dor&3", "correct horse battery staple", "s3cret-pass", "p@ss:word"]
@@ -628,17 +624,25 @@ def test_a_broken_cache_warns_once_and_the_run_goes_on(
     assert len(warnings) == 1
 
 
-def test_a_cache_that_breaks_mid_run_is_dropped_after_one_warning(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+def test_a_cache_that_turns_read_only_mid_run_is_dropped_after_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import diskcache
+
     cache = ResponseCache(tmp_path)
     cache.put("k", {"content": "x"})
-    (tmp_path / "replies" / "cache.db").write_bytes(b"garbage" * 1000)
+
+    def read_only(*args: Any, **kwargs: Any) -> None:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(diskcache.Cache, "set", read_only)  # as root, chmod would not stop us
     with caplog.at_level(logging.WARNING):
         for _ in range(3):
             cache.put("k2", {"content": "y"})
-            assert cache.get("k2") is None or cache.get("k2") == {"content": "y"}
-    assert len([r for r in caplog.records if "reply cache" in r.getMessage()]) <= 1
+        assert cache.get("k") is None  # off for the rest of the run
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "readonly database" in warning
+    assert "going on without it" in warning
     cache.close()
 
 
