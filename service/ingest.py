@@ -196,6 +196,8 @@ CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\
 CJK_END = re.compile(r"[\u3002\uff01\uff1f!?\uff0e]+[\u300d\u300f\u201d\u2019\uff09)\u3011]*")
 """A sentence end in those scripts: full stop, exclamation or question mark (full-width or
 not), and the closing quotes or brackets after it."""
+SENTENCE_MARK = re.compile(r"[.!?\u2026]")
+"""Without any of these a chunk holds one sentence (menus, headings, widget lines)."""
 CJK_SHARE = 0.3
 """Share of a paragraph's characters in those scripts from which it is split at CJK_END."""
 
@@ -236,6 +238,8 @@ def _pieces(paragraph: str) -> Iterator[tuple[int, str]]:
     for base, chunk in _cut(paragraph):
         if len(CJK.findall(chunk)) >= CJK_SHARE * len(chunk.strip()):
             pieces: Iterator[str] = _cjk_pieces(chunk)
+        elif not SENTENCE_MARK.search(chunk):  # one sentence at most: spare pysbd's overhead
+            pieces = iter([chunk])
         else:
             pieces = (str(p) for p in _segmenter().segment(chunk))
         yield from ((base, p) for p in pieces)
