@@ -118,8 +118,9 @@ def _kind(line: str, seen: set[str], in_comments: bool) -> tuple[RemovedKind, st
 
 
 def _words(line: str) -> int:
-    """About how many words ``line`` has, in any script."""
-    return len(line.split()) + len(CJK.findall(line)) // 2  # a CJK word: about 2 characters
+    """About how many words ``line`` has, in any script (a CJK word: about 2 characters)."""
+    cjk = len(CJK.findall(line))
+    return len(CJK.sub(" ", line).split()) + cjk // 2 if cjk else len(line.split())
 
 
 def _line_removals(article: Article) -> list[Removal]:

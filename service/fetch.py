@@ -209,6 +209,8 @@ def checked_url(url: str) -> httpx.URL:
         raise InputError(url, f"malformed URL ({_why(error)})") from error
     if parsed.scheme not in ("http", "https") or not host:
         raise InputError(url, "only http and https URLs can be fetched")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise InputError(url, f"malformed URL (port {parsed.port})")
     return parsed
 
 

@@ -67,10 +67,11 @@ def _safe(make: Callable[[], Document]) -> Item:
 
 log = logging.getLogger(__name__)
 
-MOSTLY_UTF8 = 0.8
+MOSTLY_UTF8 = 0.5
 """Share of non-ASCII sequences that must be valid UTF-8 for a text to be read as UTF-8
 with its few stray bytes replaced: a text in another encoding (cp1251, Latin-1) has almost
-none, a UTF-8 file with one bad byte almost all."""
+none (their letters are not UTF-8 continuation bytes), a UTF-8 file with one bad byte
+almost all."""
 
 
 def decode(data: bytes, origin: str) -> str:
@@ -98,7 +99,7 @@ def _mostly_utf8(data: bytes, origin: str) -> str | None:
     text = data.decode("utf-8-sig", errors="replace")
     bad = text.count("\ufffd") - data.count("\ufffd".encode())
     good = sum(1 for c in text if c > "\x7f") - bad - data.count("\ufffd".encode())
-    if good < MOSTLY_UTF8 * (good + bad):
+    if not good or good < MOSTLY_UTF8 * (good + bad):
         return None
     log.warning("%s: invalid UTF-8 in %d places, read as UTF-8 with U+FFFD there", origin, bad)
     return text
