@@ -19,7 +19,6 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from fnmatch import fnmatch
 from functools import cache, partial
 from pathlib import Path
@@ -29,7 +28,15 @@ import pysbd
 
 from schemas import Article, Sentence, Skipped
 from service._exceptions import InputError
-from service.readers import SUFFIXES, Document, Item, read_file, read_stdin, read_url
+from service.readers import (
+    SUFFIXES,
+    Document,
+    Item,
+    keep_newest,
+    read_file,
+    read_stdin,
+    read_url,
+)
 from service.settings import MAX_ARTICLES, MAX_ARTICLES_PER_FEED
 
 STDIN = "-"
@@ -83,13 +90,11 @@ def ingest(
 
 def _cap_run(result: Ingested, cap: int | None) -> None:
     """Keep the ``cap`` newest articles (undated ones last), in their order; list the cut."""
-    if cap is None or len(result.articles) <= cap:
+    kept = keep_newest(result.articles, cap, lambda a: a.published)
+    if len(kept) == len(result.articles):
         return
-    oldest = datetime.min.replace(tzinfo=UTC)
-    newest = sorted(result.articles, key=lambda a: a.published or oldest, reverse=True)
-    kept = {a.id for a in newest[:cap]}
-    cut = [a.origin for a in result.articles if a.id not in kept]
-    result.articles = [a for a in result.articles if a.id in kept]
+    cut = [a.origin for a in result.articles if a not in kept]
+    result.articles = kept
     named = ", ".join(cut[:3]) + (f" and {len(cut) - 3:,} more" if len(cut) > 3 else "")
     result.skip(
         f"{len(cut):,} articles",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -286,19 +286,21 @@ def _text_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def _newest(entries: list[Any], cap: int | None) -> list[tuple[int, Any]]:
-    """The ``cap`` newest entries (undated ones last), numbered from 1 in feed order."""
-    numbered = list(enumerate(entries, 1))
-    if cap is None or len(numbered) <= cap:
-        return numbered
+T = TypeVar("T")
+
+
+def keep_newest(items: list[T], cap: int | None, when: Callable[[T], datetime | None]) -> list[T]:
+    """The ``cap`` newest of ``items`` (undated ones count as oldest), in their own order."""
+    if cap is None or len(items) <= cap:
+        return items
     oldest = datetime.min.replace(tzinfo=UTC)
+    ranked = sorted(range(len(items)), key=lambda i: when(items[i]) or oldest, reverse=True)
+    return [items[i] for i in sorted(ranked[:cap])]
 
-    def when(item: tuple[int, Any]) -> datetime:
-        entry = item[1]
-        return parse_date(entry.get("published_parsed") or entry.get("updated_parsed")) or oldest
 
-    kept = sorted(numbered, key=when, reverse=True)[:cap]
-    return sorted(kept, key=lambda item: item[0])
+def _entry_date(item: tuple[int, Any]) -> datetime | None:
+    entry = item[1]
+    return parse_date(entry.get("published_parsed") or entry.get("updated_parsed"))
 
 
 def from_feed(data: bytes, origin: str, follow: Fetcher, cap: int | None = None) -> list[Item]:
@@ -310,7 +312,7 @@ def from_feed(data: bytes, origin: str, follow: Fetcher, cap: int | None = None)
     if not parsed.entries:
         raise InputError(origin, "not an RSS or Atom feed, or a feed with no entries")
     feed_title = _text_or_none(parsed.feed.get("title"))
-    kept = _newest(list(parsed.entries), cap)
+    kept = keep_newest(list(enumerate(parsed.entries, 1)), cap, _entry_date)
     items: list[Item] = [
         _safe(partial(_entry_document, e, feed_title, f"{origin}#{i}", follow)) for i, e in kept
     ]
