@@ -31,6 +31,8 @@ MAX_BYTES = 5_000_000
 TIMEOUT = 20.0
 """Seconds a whole fetch may take, redirects and every read included."""
 MAX_REDIRECTS = 5
+MAX_HOST = 253
+"""Longest DNS name (RFC 1035)."""
 USER_AGENT = "newsbrief/0.1 (+https://pypi.org/project/newsbrief/)"
 NAT64_PREFIXES = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 """IPv6 prefixes whose last 32 bits are an IPv4 address reached through a translator."""
@@ -205,6 +207,8 @@ def checked_url(url: str) -> httpx.URL:
         host = parsed.host
         if host and not _is_ip(host):
             host.encode("idna")  # a label over 63 characters, an empty label, ...
+            if len(host.rstrip(".")) > MAX_HOST:
+                raise ValueError(f"a host name over {MAX_HOST} characters")
     except (httpx.InvalidURL, ValueError) as error:
         raise InputError(url, f"malformed URL ({_why(error)})") from error
     if parsed.scheme not in ("http", "https") or not host:

@@ -101,7 +101,7 @@ def _mostly_utf8(data: bytes, origin: str) -> str | None:
     good = sum(1 for c in text if c > "\x7f") - bad - data.count("\ufffd".encode())
     if not good or good < MOSTLY_UTF8 * (good + bad):
         return None
-    log.warning("%s: invalid UTF-8 in %d places, read as UTF-8 with U+FFFD there", origin, bad)
+    log.warning("%s: read as UTF-8, %d invalid byte sequence(s) replaced by U+FFFD", origin, bad)
     return text
 
 

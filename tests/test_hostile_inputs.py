@@ -671,6 +671,38 @@ def test_private_addresses_in_any_form_are_refused(name: str, url: str) -> None:
     check(*outcome([url]), Skip(url, "is a private or local address"))
 
 
+MALFORMED = [
+    ("host label of 64 characters", f"https://{LABEL_64}.example/story"),
+    ("host name over 253 characters", "https://" + ("a" * 60 + ".") * 5 + "example/"),
+    ("empty host label", "https://news..example/"),
+    ("unclosed IPv6 bracket", "http://[::1/story"),
+    ("port out of range", "https://news.example:99999/"),
+    ("IPv6 literal that is not one", "http://[::ffff:999.0.0.1]/"),
+]
+
+
+@pytest.mark.parametrize(("name", "url"), MALFORMED, ids=[f"class3-{m[0]}" for m in MALFORMED])
+def test_a_malformed_url_is_skipped_before_any_lookup(name: str, url: str) -> None:
+    resolver = Resolver(["127.0.0.1"])
+    with pytest.raises(InputError, match="malformed URL") as raised:
+        fetch_module.fetch(url, resolver=resolver, network=Network())
+    assert resolver.asked == []
+    check(*outcome([url]), Skip(url, str(raised.value.reason)))
+
+
+def test_class3_a_redirect_to_a_malformed_url_is_that_input_skipped() -> None:
+    class Handler(QuietHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server names it
+            self.send_response(302)
+            self.send_header("Location", f"http://{LABEL_64}.example/")
+            self.end_headers()
+
+    with serve(Handler) as base:
+        articles, skipped = outcome([f"{base}/a", f"{base}/b"], Options(allow_private_urls=True))
+    assert articles == []
+    assert [s.reason.split(" (")[0] for s in skipped] == ["malformed URL", "malformed URL"]
+
+
 PUBLIC = "93.184.215.14"
 """A global address no test ever connects to (the network is the recording fake below)."""
 
