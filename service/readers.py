@@ -28,6 +28,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from service._exceptions import InputError
 
+log = logging.getLogger(__name__)
+
 MAX_BYTES = 2_000_000
 """Largest local file read; no single news article or export is this long."""
 MIN_PAGE_WORDS = 8
@@ -64,8 +66,6 @@ def _safe(make: Callable[[], Document]) -> Item:
     except InputError as error:
         return error
 
-
-log = logging.getLogger(__name__)
 
 MOSTLY_UTF8 = 0.5
 """Share of non-ASCII sequences that must be valid UTF-8 for a text to be read as UTF-8
