@@ -6,9 +6,9 @@ SEEDS ?= ../shared/seeds
 
 .PHONY: seeds test lint record clean
 
+# No pip upgrade: the pip that `python -m venv` brings must install the project as it is.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
 
 # The embedded model: builds llama-cpp-python from source on first install (about 10 minutes).
 $(VENV)/.local: $(BIN)/python pyproject.toml

@@ -1,5 +1,7 @@
 """An ingested article: its text split into sentences with stable ids and offsets."""
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
@@ -34,6 +36,25 @@ class Removal(BaseModel):
     """Offset just past the span's last character."""
     reason: str
     """The rule that matched, in a few words."""
+
+
+def _covered(removed: Sequence[Removal]) -> tuple[list[int], list[int]]:
+    """The union of the spans, as sorted starts and their ends (no two overlap)."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for r in sorted(removed, key=lambda r: r.start):
+        if ends and r.start <= ends[-1]:
+            ends[-1] = max(ends[-1], r.end)
+        else:
+            starts.append(r.start)
+            ends.append(r.end)
+    return starts, ends
+
+
+def _inside(offset: int, starts: list[int], ends: list[int]) -> bool:
+    """Whether ``offset`` falls in one of the spans (a binary search: linear ``kept``)."""
+    index = bisect_right(starts, offset) - 1
+    return index >= 0 and offset < ends[index]
 
 
 class Sentence(BaseModel):
@@ -95,9 +116,8 @@ class Article(BaseModel):
     @property
     def kept(self) -> list[Sentence]:
         """The sentences the clean-up kept: all the model ever sees."""
-        return [
-            s for s in self.sentences if not any(r.start <= s.start < r.end for r in self.removed)
-        ]
+        starts, ends = _covered(self.removed)
+        return [s for s in self.sentences if not _inside(s.start, starts, ends)]
 
     @property
     def sentence_ids(self) -> frozenset[int]:

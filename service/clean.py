@@ -17,17 +17,22 @@ Rules, in order, each general rather than tuned to any one site:
 * the first line, when taken as the title, is the headline; any line repeating an earlier
   one is repeated;
 * fragments: lines of fewer than five words that end without punctuation (weather
-  widgets, datelines, commenter names, menu items);
+  widgets, datelines, commenter names, menu items); in scripts written without spaces
+  (Chinese, Japanese) two characters count as a word, and their full stop, exclamation
+  and question marks end a sentence;
 * off-topic: with three or more articles, a paragraph of twelve words or more whose
   content words mostly appear in no other article of the set is about another story (under
   40% shared, with four other articles or more; a lower bar with fewer, as fewer articles
   share fewer words: 28% with two others).
 
 Last, sentences over 1,500 characters, and whatever exceeds 12,000 characters of kept text
-per article, are set aside as too long (the model's context is small).
+per article (one span, from the first sentence past the limit to the end), are set aside as
+too long (the model's context is small).
 
 Near-duplicates (the same wire story on two sites: kept text at least 90% alike by
-rapidfuzz's ratio) are marked ``duplicate_of`` the earlier one; they count as one source.
+rapidfuzz's ratio) are marked ``duplicate_of`` the earlier one; they count as one source,
+and only the original is sent to the model: a copy is given the original's claims,
+anchored in its own sentences (:func:`originals`, :func:`claims_of_copies`).
 """
 
 import math
@@ -36,8 +41,10 @@ from collections.abc import Iterator, Sequence
 
 from rapidfuzz import fuzz
 
-from schemas import Article, Removal, RemovedKind, SetAside
+from schemas import Article, ArticleClaims, Removal, RemovedKind, SetAside
+from service.extract import ground
 from service.guard import hostile_lines
+from service.ingest import CJK
 from service.verify import normal, stems
 
 COMMENTS_START = re.compile(
@@ -59,8 +66,8 @@ CAPTION = re.compile(
     re.IGNORECASE,
 )
 MIN_WORDS_SENTENCE = 5
-SENTENCE_END = ".!?\"'\u201d\u2019"
-"""Characters a sentence may end with (closing quotes included)."""
+SENTENCE_END = ".!?\"'\u201d\u2019\u3002\uff01\uff1f\u300d\u300f"
+"""Characters a sentence may end with (closing quotes, and the CJK ones, included)."""
 OFF_TOPIC_MIN_WORDS = 12
 OFF_TOPIC_SHARE = 0.4
 """Below this share of content words found in other articles, a long paragraph is off-topic."""
@@ -106,9 +113,15 @@ def _kind(
     if key in seen:
         return RemovedKind.REPEATED, "repeats an earlier line"
     seen.add(key)
-    if len(line.split()) < MIN_WORDS_SENTENCE and line[-1] not in SENTENCE_END:
+    if _words(line) < MIN_WORDS_SENTENCE and line[-1] not in SENTENCE_END:
         return RemovedKind.FRAGMENT, "a few words, not a sentence"
     return None
+
+
+def _words(line: str) -> int:
+    """About how many words ``line`` has, in any script (a CJK word: about 2 characters)."""
+    cjk = len(CJK.findall(line))
+    return len(CJK.sub(" ", line).split()) + cjk // 2 if cjk else len(line.split())
 
 
 def _line_removals(article: Article) -> list[Removal]:
@@ -188,19 +201,45 @@ MAX_ARTICLE_CHARS = 12_000
 
 def _too_long(article: Article) -> list[Removal]:
     removals, total = [], 0
-    for sentence in article.kept:
+    kept = article.kept
+    for sentence in kept:
         if len(sentence.text) > MAX_SENTENCE_CHARS:
             reason = f"a sentence over {MAX_SENTENCE_CHARS:,} characters"
-        else:
-            total += len(sentence.text)
-            if total <= MAX_ARTICLE_CHARS:
-                continue
+            removals.append(_too_long_span(sentence.start, sentence.end, reason))
+            continue
+        total += len(sentence.text)
+        if total > MAX_ARTICLE_CHARS:  # one span for the rest: a huge text is not 10^5 spans
             reason = f"beyond the {MAX_ARTICLE_CHARS:,} characters sent per article"
-        span = Removal(
-            kind=RemovedKind.TOO_LONG, start=sentence.start, end=sentence.end, reason=reason
-        )
-        removals.append(span)
+            removals.append(_too_long_span(sentence.start, kept[-1].end, reason))
+            break
     return removals
+
+
+def _too_long_span(start: int, end: int, reason: str) -> Removal:
+    return Removal(kind=RemovedKind.TOO_LONG, start=start, end=end, reason=reason)
+
+
+def originals(articles: Sequence[Article]) -> list[Article]:
+    """The articles that are not a copy of another: the only ones the model reads."""
+    return [a for a in articles if a.duplicate_of is None]
+
+
+def claims_of_copies(
+    claims: Sequence[ArticleClaims], articles: Sequence[Article]
+) -> list[ArticleClaims]:
+    """Each copy's claims, taken from its original and anchored in the copy's own sentences
+    (a copy whose sentences state none of them has none)."""
+    by_article = {c.article_id: c for c in claims}
+    found = []
+    for copy in articles:
+        original = by_article.get(copy.duplicate_of or "")
+        if original is None:
+            continue
+        try:
+            found.append(ground(original.extraction, copy))
+        except ValueError:
+            continue
+    return found
 
 
 def suspected_injections(articles: Sequence[Article]) -> list[SetAside]:

@@ -179,6 +179,17 @@ def main() -> None:
     help="Fetch URLs on private, loopback or link-local addresses (refused by default).",
 )
 @click.option(
+    "--max-articles",
+    type=click.IntRange(1),
+    help="Articles read per run, the newest (default 200); the rest are listed as skipped.",
+)
+@click.option(
+    "--max-per-feed",
+    "max_articles_per_feed",
+    type=click.IntRange(1),
+    help="Entries read per feed, the newest (default 100); the rest are listed as skipped.",
+)
+@click.option(
     "--show-cleaning",
     is_flag=True,
     help="List on stderr what was set aside before the model read each article, and why.",

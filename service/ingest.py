@@ -5,9 +5,17 @@ split with pysbd (a maintained rule-based splitter) paragraph by paragraph, each
 its character offsets so any citation can be traced to the exact source text. An input
 that cannot be used becomes a :class:`schemas.Skipped` entry with a one-line reason; the
 others go on.
+
+Bounds: pysbd's work grows faster than the length of what it is given, so a paragraph
+longer than :data:`MAX_CHUNK` is first cut at sentence ends (else at spaces, else anywhere)
+into pieces no longer than that, and splitting stays linear in the input. Text in scripts
+written without spaces (Chinese, Japanese) is split at its own sentence ends.
+A run reads at most ``max_articles`` articles and a feed ``max_per_feed`` entries, the
+newest; the cut is listed as skipped.
 """
 
 import hashlib
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +28,16 @@ import pysbd
 
 from schemas import Article, Sentence, Skipped
 from service._exceptions import InputError
-from service.readers import SUFFIXES, Document, Item, read_file, read_url
+from service.readers import (
+    SUFFIXES,
+    Document,
+    Item,
+    keep_newest,
+    read_file,
+    read_stdin,
+    read_url,
+)
+from service.settings import MAX_ARTICLES, MAX_ARTICLES_PER_FEED
 
 STDIN = "-"
 
@@ -44,6 +61,10 @@ class Options:
     """Only files in folders whose name matches this pattern (default: every known type)."""
     allow_private_urls: bool = False
     """Fetch URLs on private, loopback and link-local addresses too."""
+    max_articles: int | None = MAX_ARTICLES
+    """Articles kept from all inputs together, the newest (None: no cap)."""
+    max_per_feed: int | None = MAX_ARTICLES_PER_FEED
+    """Entries read from one feed, the newest (None: no cap)."""
 
 
 def ingest(
@@ -54,15 +75,32 @@ def ingest(
 ) -> Ingested:
     """Read every input; ``sources`` maps a path, file name or URL to an outlet name."""
     result = Ingested()
+    options = options or Options()
     seen: dict[str, str] = {}
-    for doc in _documents(inputs, stdin or sys.stdin, options or Options(), result):
+    for doc in _documents(inputs, stdin or sys.stdin, options, result):
         article = article_from(doc, _source_name(doc, sources or {}))
         if article.id in seen:
             result.skip(doc.origin, f"same text as {seen[article.id]}; read once")
             continue
         seen[article.id] = doc.origin
         result.articles.append(article)
+    _cap_run(result, options.max_articles)
     return result
+
+
+def _cap_run(result: Ingested, cap: int | None) -> None:
+    """Keep the ``cap`` newest articles (undated ones last), in their order; list the cut."""
+    kept = keep_newest(result.articles, cap, lambda a: a.published)
+    if len(kept) == len(result.articles):
+        return
+    cut = [a.origin for a in result.articles if a not in kept]
+    result.articles = kept
+    named = ", ".join(cut[:3]) + (f" and {len(cut) - 3:,} more" if len(cut) > 3 else "")
+    result.skip(
+        f"{len(cut):,} articles",
+        f"older than the {cap:,} newest read per run (--max-articles or BRIEF_MAX_ARTICLES): "
+        f"{named}",
+    )
 
 
 def _documents(
@@ -85,11 +123,12 @@ def _readers(
     item: str, stdin: TextIO, options: Options, result: Ingested
 ) -> list[Callable[[], list[Item]]]:
     if item == STDIN:
-        return [lambda: [Document(text=stdin.read(), origin="<stdin>")]]
-    follow = partial(read_url, allow_private=options.allow_private_urls)
+        return [partial(read_stdin, stdin)]
+    cap = options.max_per_feed
+    follow = partial(read_url, allow_private=options.allow_private_urls, feed_cap=cap)
     if item.startswith(("http://", "https://")):
         return [partial(follow, item)]
-    return [partial(read_file, p, follow) for p in _expand(Path(item), options, result)]
+    return [partial(read_file, p, follow, cap) for p in _expand(Path(item), options, result)]
 
 
 def _expand(path: Path, options: Options, result: Ingested) -> list[Path]:
@@ -152,6 +191,22 @@ def _segmenter() -> pysbd.Segmenter:
     return pysbd.Segmenter(language="en", clean=False)
 
 
+MAX_CHUNK = 2_000
+"""Longest text given to pysbd at once (news paragraphs are shorter; a longer one is a page
+dump run together, cut first). Also the longest "sentence" there can be."""
+CUT_AT = (re.compile(r"[.!?][\"')\]\u201d\u2019]*\s+"), re.compile(r"\s+"))
+"""Where a long paragraph is cut, in order of preference: after a sentence end, at a space."""
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+"""Hiragana, katakana and CJK ideographs: scripts written without spaces between words."""
+CJK_END = re.compile(r"[\u3002\uff01\uff1f!?\uff0e]+[\u300d\u300f\u201d\u2019\uff09)\u3011]*")
+"""A sentence end in those scripts: full stop, exclamation or question mark (full-width or
+not), and the closing quotes or brackets after it."""
+SENTENCE_MARK = re.compile(r"[.!?\u2026]")
+"""Without any of these a chunk holds one sentence (menus, headings, widget lines)."""
+CJK_SHARE = 0.3
+"""Share of a paragraph's characters in those scripts from which it is split at CJK_END."""
+
+
 def _paragraphs(text: str) -> Iterator[tuple[int, str]]:
     offset = 0
     for line in text.splitlines(keepends=True):
@@ -160,22 +215,59 @@ def _paragraphs(text: str) -> Iterator[tuple[int, str]]:
         offset += len(line)
 
 
+def _cut(paragraph: str) -> Iterator[tuple[int, str]]:
+    """``paragraph`` in pieces of at most :data:`MAX_CHUNK`, each with its offset."""
+    start = 0
+    while len(paragraph) - start > MAX_CHUNK:
+        window = paragraph[start : start + MAX_CHUNK]
+        end = next((e for e in map(partial(_last_end, window), CUT_AT) if e), MAX_CHUNK)
+        yield start, window[:end]
+        start += end
+    yield start, paragraph[start:]
+
+
+def _last_end(window: str, pattern: re.Pattern[str]) -> int:
+    return max((m.end() for m in pattern.finditer(window)), default=0)
+
+
+def _cjk_pieces(paragraph: str) -> Iterator[str]:
+    start = 0
+    for match in CJK_END.finditer(paragraph):
+        yield paragraph[start : match.end()]
+        start = match.end()
+    yield paragraph[start:]
+
+
+def _pieces(paragraph: str) -> Iterator[tuple[int, str]]:
+    """Sentence candidates of one paragraph, each with the offset of the chunk it came from."""
+    for base, chunk in _cut(paragraph):
+        if len(CJK.findall(chunk)) >= CJK_SHARE * len(chunk.strip()):
+            pieces: Iterator[str] = _cjk_pieces(chunk)
+        elif not SENTENCE_MARK.search(chunk):  # one sentence at most: spare pysbd's overhead
+            pieces = iter([chunk])
+        else:
+            pieces = (str(p) for p in _segmenter().segment(chunk))
+        yield from ((base, p) for p in pieces)
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """Split text into sentences with ids from 1 and exact character offsets.
 
-    Offsets are found by locating each sentence in its paragraph from where the previous
-    one ended, so ``text[start:end] == sentence.text`` holds by construction.
+    Offsets are found by locating each sentence in its chunk from where the previous one
+    ended, so ``text[start:end] == sentence.text`` holds by construction.
     """
     sentences: list[Sentence] = []
-    for base, paragraph in _paragraphs(text):
-        cursor = 0
-        for piece in _segmenter().segment(paragraph):
-            stripped = str(piece).strip()
-            found = paragraph.find(stripped, cursor) if stripped else -1
+    for offset, paragraph in _paragraphs(text):
+        cursor, chunk_base = 0, 0
+        for base, piece in _pieces(paragraph):
+            if base != chunk_base:
+                cursor, chunk_base = base, base
+            stripped = piece.strip()
+            found = paragraph.find(stripped, cursor, base + MAX_CHUNK) if stripped else -1
             if found < 0:
                 continue
             cursor = found + len(stripped)
-            start = base + found
+            start = offset + found
             sentence = Sentence(
                 id=len(sentences) + 1, start=start, end=start + len(stripped), text=stripped
             )

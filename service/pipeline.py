@@ -21,7 +21,7 @@ from service._exceptions import (
     NoUsableInputError,
 )
 from service.cache import ResponseCache
-from service.clean import clean, suspected_injections
+from service.clean import claims_of_copies, clean, originals, suspected_injections
 from service.compose import build_briefing, compose, from_claims_only, number_sources
 from service.extract import extract
 from service.figures import disagreements
@@ -136,7 +136,12 @@ async def abrief(
 
 def ingest_options(settings: Settings) -> Options:
     """How ``settings`` says inputs are found and fetched."""
-    return Options(glob=settings.glob, allow_private_urls=settings.allow_private_urls)
+    return Options(
+        glob=settings.glob,
+        allow_private_urls=settings.allow_private_urls,
+        max_articles=settings.max_articles,
+        max_per_feed=settings.max_articles_per_feed,
+    )
 
 
 @asynccontextmanager
@@ -192,7 +197,8 @@ def _budget_note(error: BudgetExceededError) -> str:
 async def _run(
     gateway: Gateway, articles: list[Article], progress: Progress, settings: Settings
 ) -> Briefing:
-    claims, failures = await _extract_all(gateway, articles, progress)
+    claims, failures = await _extract_all(gateway, originals(articles), progress)
+    claims += claims_of_copies(claims, articles)  # copies are not sent to the model
     if not claims:
         raise ModelError(
             f"no article could be read by the model; last error: {failures[-1].reason}"

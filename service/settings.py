@@ -8,6 +8,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED = "embedded"
 """The model name that selects the embedded local model."""
+MAX_ARTICLES = 200
+"""Articles read per run by default (the newest): each costs a model call."""
+MAX_ARTICLES_PER_FEED = 100
+"""Entries read per feed by default (the newest): a feed may list thousands."""
 
 
 def default_cache_dir() -> Path:
@@ -63,6 +67,10 @@ class Settings(BaseSettings):
     """Only read files in folders whose name matches this pattern, e.g. ``*.html``."""
     allow_private_urls: bool = False
     """Fetch URLs on private, loopback and link-local addresses (off: feeds are untrusted)."""
+    max_articles: int = Field(default=MAX_ARTICLES, ge=1)
+    """Articles read per run, the newest; the rest are listed as skipped."""
+    max_articles_per_feed: int = Field(default=MAX_ARTICLES_PER_FEED, ge=1)
+    """Entries read per feed, the newest; the rest are listed as skipped."""
     local_url: str | None = None
     """Use an already running server of the embedded model at this URL instead of starting one."""
     data_dir: Path = Field(default_factory=default_data_dir)

@@ -189,7 +189,10 @@ async def _build(job: Job) -> Outcome:
 
 def gather(job: Job) -> Gathered:
     """Read every source; give each article a time; keep those in the window."""
-    ingested = ingest(job.config.sources, options=ingest_options(job.settings))
+    # no per-run cap: a digest reads all its sources (each feed capped) and bounds its model
+    # calls by max_stories and max_articles_per_story instead
+    options = replace(ingest_options(job.settings), max_articles=None)
+    ingested = ingest(job.config.sources, options=options)
     seen = job.state.first_seen(job.config.name)
     when = {a.id: _time_of(a, seen.get(a.id) or job.now) for a in ingested.articles}
     hours = job.config.window_hours()
