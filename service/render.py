@@ -1,7 +1,7 @@
 """Stage 5, render: a briefing as Markdown (for people) or JSON (the full, traceable model)."""
 
 from schemas import Briefing, BriefSentence, ClaimStatus, Disagreement, FigureValue, Section, Source
-from service.compose import DIFFER_HEADING, SKIPPED_HEADING, SOURCES_HEADING
+from service.headings import DIFFER_HEADING, SKIPPED_HEADING, SOURCES_HEADING
 
 FORMATS = ("markdown", "json")
 

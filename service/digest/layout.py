@@ -17,8 +17,8 @@ import jinja2
 from markupsafe import Markup
 
 from schemas import BriefSentence, Citation, Disagreement, Source
-from service.compose import DIFFER_HEADING, SOURCES_HEADING
 from service.digest.edition import Edition, StoryBrief
+from service.headings import DIFFER_HEADING, SOURCES_HEADING
 from service.render import status_note
 
 _TEMPLATES = Path(__file__).parent / "templates"
