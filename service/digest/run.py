@@ -17,7 +17,7 @@ from email.policy import SMTP
 from pathlib import Path
 
 from schemas import Article, Briefing, Skipped
-from service._exceptions import BriefError, CassetteMissError, DigestError, LocalModelError
+from service._exceptions import BriefError, DigestError, LocalModelError
 from service.clean import clean
 from service.digest.config import DigestConfig, DigestFile
 from service.digest.edition import NEW, UPDATED, Edition, LeftOut, StoryBrief
@@ -148,7 +148,7 @@ async def run_one(job: Job) -> Outcome:
         outcome = Outcome(name, "failed", error=error)
     if not job.dry_run:
         _record(job, outcome)
-    if isinstance(outcome.error, LocalModelError | CassetteMissError):
+    if isinstance(outcome.error, LocalModelError):
         raise outcome.error  # not about this digest: every other one would fail the same way
     return outcome
 
@@ -272,7 +272,7 @@ async def brief_all(
         )
     for result in done:
         if isinstance(result, BaseException):
-            raise result  # not about one story (no model, a cassette miss): every one fails
+            raise result  # not about one story (no model): every one would fail
     briefs = [(b, c) for b, c in zip(done, chosen, strict=True) if isinstance(b, StoryBrief)]
     return briefs, [r for r in done if isinstance(r, LeftOut)]
 
@@ -280,7 +280,7 @@ async def brief_all(
 async def _brief_one(job: Job, gateway: Gateway, candidate: Candidate) -> StoryBrief | LeftOut:
     try:
         briefing = await brief_articles(gateway, candidate.articles)
-    except (LocalModelError, CassetteMissError):
+    except LocalModelError:
         raise
     except BriefError as error:
         return LeftOut(candidate.label, f"could not be briefed: {error}")
