@@ -6,8 +6,11 @@
 
 ``brief`` is synchronous; ``abrief`` is the same coroutine for async callers. Both
 return a :class:`schemas.Briefing`. Importing this package never imports litellm.
-The nightly email digest (``brief digest run``) lives in :mod:`service.digest`.
+The nightly email digest (``brief digest run``) lives in :mod:`service.digest`;
+``python -m service`` is the ``brief`` command.
 """
+
+from importlib.metadata import PackageNotFoundError, version
 
 from schemas import Article, Briefing, BriefSentence, Citation, MergedClaim, Source
 from service._exceptions import (
@@ -29,6 +32,11 @@ from service._exceptions import (
 from service.pipeline import abrief, brief
 from service.render import render
 from service.settings import Settings
+
+try:
+    __version__ = version("newsbrief")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "Article",
