@@ -6,6 +6,7 @@ codes, Retry-After, hangs, dropped connections, fallbacks between servers) the f
 
 import asyncio
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,11 @@ from service._exceptions import TransportError
 from service.gateway import Gateway, LiteLLMEndpoint, ModelRequest, retry_after
 from service.settings import Settings
 from tests.conftest import SEEDS
-from tests.fake_model import CONTENT_FAULTS, FakeModel
+from tests.fake_model import CONTENT_FAULTS, FakeModel, answer_with
 from tests.fault_server import FAULTS, Plan, fault_server
 
 ARTICLES = 5
 NOWHERE = "http://127.0.0.1:9/v1"  # the fake answers: no request leaves the process
-TRANSPORT_FAULTS = tuple(f for f in FAULTS if f not in CONTENT_FAULTS)
 
 
 def settings_for(url: str, tmp_path: Path, **extra: Any) -> Settings:
@@ -82,37 +82,34 @@ def test_no_faults_makes_one_call_per_article_and_one_to_compose(
     assert len(fake_model.requests) == ARTICLES + 1
 
 
-def assert_ends_cleanly(outcome: Briefing | BriefError) -> None:
+@contextmanager
+def faulty_model(fault: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
+    """A model that injects ``fault``: in-process for a reply fault, else over HTTP."""
+    if fault in CONTENT_FAULTS:
+        model = FakeModel()
+        answer_with(monkeypatch, model)
+        yield NOWHERE, model
+        return
+    plan = Plan(hang=2.0)
+    with fault_server(plan) as url:
+        yield url, plan
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_each_fault_alone_ends_cleanly(
+    fault: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with faulty_model(fault, monkeypatch) as (url, model):
+        model.faults, model.rate = (fault,), 0.4
+        settings = settings_for(url, tmp_path)
+        outcome = run(settings)
+    assert model.injected, "no fault was injected"
+    assert len(model.requests) <= max_calls(settings)
     if isinstance(outcome, Briefing):
         assert_accounted(outcome)
     else:
         assert str(outcome).strip()
         assert "\n" not in str(outcome)
-
-
-@pytest.mark.parametrize("fault", TRANSPORT_FAULTS)
-def test_each_transport_fault_alone_ends_cleanly(
-    fault: str, server: tuple[str, Plan], tmp_path: Path
-) -> None:
-    url, plan = server
-    plan.faults, plan.rate = (fault,), 0.4
-    settings = settings_for(url, tmp_path)
-    outcome = run(settings)
-    assert plan.injected, "the plan injected no fault"
-    assert len(plan.requests) <= max_calls(settings)
-    assert_ends_cleanly(outcome)
-
-
-@pytest.mark.parametrize("fault", CONTENT_FAULTS)
-def test_each_reply_fault_alone_ends_cleanly(
-    fault: str, fake_model: FakeModel, tmp_path: Path
-) -> None:
-    fake_model.faults, fake_model.rate = (fault,), 0.4
-    settings = settings_for(NOWHERE, tmp_path)
-    outcome = run(settings)
-    assert fake_model.injected, "the fake injected no fault"
-    assert len(fake_model.requests) <= max_calls(settings)
-    assert_ends_cleanly(outcome)
 
 
 @pytest.mark.parametrize("seed", range(20))
