@@ -209,10 +209,12 @@ def _wait(cap: float) -> Callable[[RetryCallState], float]:
 
 
 def _is_transient(error: BaseException) -> bool:
-    # Only a litellm call raises litellm's types: when it was never imported, nothing is.
+    # By type (a subclass counts), looked up on the module so that importing the gateway
+    # never imports litellm: only a litellm call raises them, and it imported litellm first.
     litellm = sys.modules.get("litellm")
-    kinds = tuple(getattr(litellm, name) for name in _TRANSIENT if hasattr(litellm, name))
-    return bool(kinds) and isinstance(error, kinds)
+    if litellm is None:
+        return False
+    return isinstance(error, tuple(getattr(litellm, name) for name in _TRANSIENT))
 
 
 class Gateway:
