@@ -1,13 +1,18 @@
-"""Stage 5, render: a briefing as Markdown (for people) or JSON (the full, traceable model)."""
+"""Stage 5, render: a briefing as Markdown (for people), JSON (the full, traceable model) or
+HTML (:mod:`service.render_html`: every citation opens the sentences it rests on)."""
 
 from schemas import Briefing, BriefSentence, ClaimStatus, Disagreement, FigureValue, Section, Source
 from service.headings import DIFFER_HEADING, SKIPPED_HEADING, SOURCES_HEADING
 
-FORMATS = ("markdown", "json")
+FORMATS = ("markdown", "json", "html")
 
 
 def render(briefing: Briefing, fmt: str = "markdown") -> str:
-    """The briefing in ``markdown`` or ``json``."""
+    """The briefing in ``markdown``, ``json`` or ``html`` (one self-contained page)."""
+    if fmt == "html":
+        from service.render_html import html  # it imports this module
+
+        return html(briefing)
     if fmt == "json":
         return briefing.model_dump_json(indent=2) + "\n"
     if fmt == "markdown":

@@ -19,8 +19,8 @@ STAGES = [
     "merge",
     "compose",
     "assemble",
-    "render",
 ]
+RENDERERS = {"render", "render_html"}
 MODEL_SEAM = {"gateway", "structured", "budget"}
 NEVER_IN_PRODUCT = {"tests", "bench", "pytest", "vcr", "litellm"}
 
@@ -71,8 +71,9 @@ def test_a_stage_imports_only_earlier_stages_leaves_and_the_model_seam(index: in
     assert service_imports(module(STAGES[index])) <= allowed
 
 
-def test_the_renderer_reads_only_the_briefing_and_the_headings() -> None:
-    assert service_imports(module("render")) == {"headings"}
+@pytest.mark.parametrize("name", sorted(RENDERERS))
+def test_a_renderer_reads_only_the_briefing_the_headings_and_other_renderers(name: str) -> None:
+    assert service_imports(module(name)) <= {"headings"} | RENDERERS
 
 
 def test_only_the_pipeline_and_the_commands_reach_the_digest_and_the_local_model() -> None:

@@ -33,6 +33,7 @@ RUN_EPILOG = """\b
 Examples:
   brief digest run                      every digest in ~/.config/newsbrief/digest.toml
   brief digest run -c digest.toml -d world --dry-run --out preview/
+  brief digest run --archive ~/public_html/news   also a browsable page per story
   brief digest status                   the last runs, the outbox and failures
 
 \b
@@ -114,9 +115,20 @@ def _guarded(call: Callable[[], T], progress: BarProgress | None = None) -> T:
     help="Where the files go (default: the current folder on a dry run; on a real run a "
     "copy of each email is kept there).",
 )
+@click.option(
+    "--archive",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write each story's HTML briefing and index pages into this folder (default: "
+    "the config's [archive]; a dry run writes one only when this is given).",
+)
 @click.option("-v", "--verbose", count=True, help="Log what happens on stderr (-vv for more).")
 def run_command(
-    config_path: Path | None, only: str | None, dry_run: bool, out: Path | None, verbose: int
+    config_path: Path | None,
+    only: str | None,
+    dry_run: bool,
+    out: Path | None,
+    archive: Path | None,
+    verbose: int,
 ) -> None:
     """Gather new articles, brief each story, and send each digest's email.
 
@@ -126,6 +138,8 @@ def run_command(
     logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
     settings = settings_from({"digest_config": config_path})
     file = _guarded(lambda: load_config(settings.digest_config))
+    if archive is not None or dry_run:  # a preview never touches the configured archive
+        file = file.with_archive(archive)
     progress = BarProgress()
     outcomes = _guarded(
         lambda: run_digests(

@@ -64,6 +64,29 @@ class SmtpRef(_Strict):
     """The variable holding the password."""
 
 
+class ArchiveRef(_Strict):
+    """Where the browsable archive of story pages goes (:mod:`service.digest.archive`)."""
+
+    dir: Path
+    """The folder; relative to the config's folder. ``--archive DIR`` overrides it."""
+    base_url: str | None = None
+    """Its public address (http or https), if it is published: the email's story titles
+    link to the stories' pages there."""
+
+    @field_validator("dir")
+    @classmethod
+    def _resolve(cls, folder: Path, info: ValidationInfo) -> Path:
+        base: Path = (info.context or {}).get("base", Path.cwd())
+        return base / folder.expanduser()
+
+    @field_validator("base_url")
+    @classmethod
+    def _public(cls, url: str | None) -> str | None:
+        if url is not None and not re.match(r"^https?://[^\s/?#]+[^\s?#]*$", url):
+            raise ValueError(f"{url!r} is not an http(s) address without query or fragment")
+        return url if url is None or url.endswith("/") else url + "/"
+
+
 class DigestConfig(_Strict):
     """One digest: what it reads, who gets it, and how it is briefed."""
 
@@ -87,6 +110,8 @@ class DigestConfig(_Strict):
     """Articles briefed per story, the newest first."""
     smtp: SmtpRef | None = None
     """This digest's SMTP variables, when not the file's ``[smtp]`` table."""
+    archive: ArchiveRef | None = None
+    """Where this digest's story pages go; default: the file's ``[archive]`` table, if any."""
 
     @field_validator("sources")
     @classmethod
@@ -114,8 +139,28 @@ class DigestFile(_Strict):
     """Where the state database lives; default ``BRIEF_DATA_DIR`` (the user data dir)."""
     smtp: SmtpRef = SmtpRef()
     """The SMTP variables of every digest that has no ``smtp`` table of its own."""
+    archive: ArchiveRef | None = None
+    """The archive of every digest that has no ``archive`` table of its own."""
     digest: list[DigestConfig] = Field(min_length=1)
     """The digests."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _archive_default(cls, data: Any) -> Any:
+        """Give the file's ``[archive]`` to each digest that has none."""
+        shared = data.get("archive") if isinstance(data, dict) else None
+        digests = data.get("digest") if isinstance(data, dict) else None
+        if shared is None or not isinstance(digests, list):
+            return data
+        each = [d if not isinstance(d, dict) else {"archive": shared, **d} for d in digests]
+        return {**data, "digest": each}
+
+    def with_archive(self, folder: Path | None) -> "DigestFile":
+        """Every digest archived into ``folder`` (keeping its base URL), or none when None."""
+        digests = [
+            d.model_copy(update={"archive": _archive_in(d.archive, folder)}) for d in self.digest
+        ]
+        return self.model_copy(update={"digest": digests})
 
     @model_validator(mode="after")
     def _unique(self) -> "DigestFile":
@@ -135,6 +180,13 @@ class DigestFile(_Strict):
             known = ", ".join(d.name for d in self.digest)
             raise ConfigError(f"no digest named {name!r} in the config (it has: {known})")
         return chosen
+
+
+def _archive_in(archive: ArchiveRef | None, folder: Path | None) -> ArchiveRef | None:
+    if folder is None:
+        return None
+    base_url = archive.base_url if archive is not None else None
+    return ArchiveRef(dir=folder.resolve(), base_url=base_url)
 
 
 def load_config(path: Path) -> DigestFile:

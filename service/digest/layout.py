@@ -10,7 +10,6 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import css_inline
 import jinja2
@@ -20,16 +19,9 @@ from schemas import BriefSentence, Citation, Disagreement, Source
 from service.digest.edition import Edition, StoryBrief
 from service.headings import DIFFER_HEADING, SOURCES_HEADING
 from service.render import status_note
+from service.render_html import safe_url, templates, where
 
 _TEMPLATES = Path(__file__).parent / "templates"
-
-
-def safe_url(url: str | None) -> str | None:
-    """``url`` if it is an http(s) URL with a host and no whitespace or control character."""
-    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        return None
-    parts = urlsplit(url)
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def heading(edition: Edition) -> str:
@@ -44,11 +36,6 @@ def summary(edition: Edition) -> str:
     count = len(edition.stories)
     stories = f"{count} stor{'y' if count == 1 else 'ies'}"
     return f"{stories}: {new} new, {count - new} updated"
-
-
-def where(source: Source) -> str:
-    """Where a source was read, as shown: its URL or the file's name, never a local path."""
-    return safe_url(source.url) or Path(source.origin.split("#")[0]).name or source.origin
 
 
 def counted(number: int, noun: str) -> str:
@@ -87,11 +74,6 @@ def _sentences_html(story: int, sentences: list[BriefSentence]) -> Markup:
 
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
     helpers: dict[str, Callable[..., Any]] = {
         "safe_url": safe_url,
         "where": where,
@@ -100,8 +82,7 @@ def _environment() -> jinja2.Environment:
         "marks": _marks_html,
         "sentences": _sentences_html,
     }
-    env.globals.update(helpers)
-    return env
+    return templates(_TEMPLATES, helpers)
 
 
 def render_html(edition: Edition) -> str:
@@ -143,9 +124,11 @@ def _source_text(source: Source) -> str:
     return f"[{source.number}] {source.name}{title}{date} <{where(source)}>"
 
 
-def _story_text(number: int, story: StoryBrief) -> list[str]:
+def _story_text(edition: Edition, number: int, story: StoryBrief) -> list[str]:
     briefing = story.briefing
-    lines = [f"{number}. {briefing.title} [{story.status.upper()}]", as_of(story), ""]
+    lines = [f"{number}. {briefing.title} [{story.status.upper()}]", as_of(story)]
+    page = safe_url(edition.pages.get(story.story_id))
+    lines += [f"Every line with its sources: {page}", ""] if page else [""]
     if story.since:
         lines += ["Since the last digest:", *(f"- {s}" for s in story.since), ""]
     lines += [_paragraph(briefing.lede), ""]
@@ -163,7 +146,7 @@ def render_text(edition: Edition) -> str:
     lines = [title, "=" * len(title), summary(edition), "", "In this email:"]
     lines += [f"  {i}. {s.briefing.title} ({s.status})" for i, s in enumerate(edition.stories, 1)]
     for number, story in enumerate(edition.stories, 1):
-        lines += ["", "-" * 72, "", *_story_text(number, story)]
+        lines += ["", "-" * 72, "", *_story_text(edition, number, story)]
     if edition.left_out:
         lines += [
             "-" * 72,

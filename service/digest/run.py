@@ -1,5 +1,7 @@
 """One digest run, as steps that return values: collect → group → brief → build → store → send.
 
+Between brief and build, the edition's stories are written to the archive, if there is one.
+
 The only module that ties the others together, and the only one whose steps write state:
 :func:`start`, :func:`remember`, :func:`store`, :func:`send` and :func:`record`, each named
 for what it writes. The order is what makes a run safe to repeat and to kill: the email is
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from schemas import Briefing
 from service._exceptions import BriefError, DigestError, LocalModelError
+from service.digest.archive import archived
 from service.digest.collect import Candidate, choose, collect, group_stories
 from service.digest.config import DigestConfig, DigestFile
 from service.digest.edition import Edition, LeftOut, StoryBrief, StoryStatus
@@ -152,7 +155,9 @@ async def _make(job: Job, run_id: int | None) -> Outcome:
     briefs, failed = await brief_stories(job, chosen)
     if not briefs:
         raise DigestError(f"{name}: no story could be briefed; first: {failed[0].reason}")
-    email = build_email(job, briefs, [*failed, *left_out])
+    edition = make_edition(job, [b for b, _ in briefs], [*failed, *left_out])
+    edition = archived(job.config.archive, edition, job.say)  # story pages; links for the email
+    email = build_email(job, edition, [c for _, c in briefs])
     files = preview(job, email) if job.dry_run or job.out is not None else []
     if run_id is None:
         return _outcome(RunStatus.DRY_RUN, email, files)
@@ -228,20 +233,25 @@ def _story_brief(candidate: Candidate, briefing: Briefing) -> StoryBrief:
     )
 
 
-def build_email(
-    job: Job, briefs: list[tuple[StoryBrief, Candidate]], left_out: list[LeftOut]
-) -> Email:
-    """The edition of the briefed stories, and its email with the stories it marks as sent."""
-    config, name = job.config, job.config.name
-    number = job.state.editions(name, job.now.date()) + 1
-    edition = Edition(name, job.now, number, [b for b, _ in briefs], left_out)
-    content = "\n".join(f"{c.story.story_id}:{','.join(sorted(c.present))}" for _, c in briefs)
+def make_edition(job: Job, stories: list[StoryBrief], left_out: list[LeftOut]) -> Edition:
+    """The day's next edition of this digest: the briefed stories and what was left out."""
+    number = job.state.editions(job.config.name, job.now.date()) + 1
+    return Edition(job.config.name, job.now, number, stories, left_out)
+
+
+def build_email(job: Job, edition: Edition, chosen: list[Candidate]) -> Email:
+    """The edition's email, with the stories (``chosen``, in its order) it marks as sent."""
+    config = job.config
+    content = "\n".join(f"{c.story.story_id}:{','.join(sorted(c.present))}" for c in chosen)
     msg_id = message_id(edition, config.sender, content)
     raw = build(edition, config.sender, msg_id).as_bytes()
-    stories = [(c.story.story_id, b.briefing.title, _sent_ids(c)) for b, c in briefs]
+    stories = [
+        (c.story.story_id, b.briefing.title, _sent_ids(c))
+        for b, c in zip(edition.stories, chosen, strict=True)
+    ]
     built = Built(
         msg_id,
-        name,
+        config.name,
         job.now.date(),
         config.sender,
         _subject(raw),
