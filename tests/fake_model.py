@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+import service.pipeline
 from service.gateway import ModelRequest, Reply
 from service.settings import Settings
 
@@ -129,8 +130,6 @@ class FakeModel:
 def answer_with(monkeypatch: pytest.MonkeyPatch, *models: FakeModel) -> None:
     """Every model the pipeline opens is one of ``models``: the first answers for
     ``Settings.model``, the next ones for the fallbacks, in the order first asked for."""
-    import service.pipeline
-
     by_name: dict[str, FakeModel] = {}
 
     def endpoint(settings: Settings) -> FakeModel:
