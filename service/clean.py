@@ -41,8 +41,7 @@ from collections.abc import Iterator, Sequence
 
 from rapidfuzz import fuzz
 
-from schemas import Article, ArticleClaims, Removal, RemovedKind, SetAside
-from service.extract import ground
+from schemas import Article, Removal, RemovedKind, SetAside
 from service.guard import hostile_lines
 from service.ingest import CJK
 from service.verify import normal, stems
@@ -222,24 +221,6 @@ def _too_long_span(start: int, end: int, reason: str) -> Removal:
 def originals(articles: Sequence[Article]) -> list[Article]:
     """The articles that are not a copy of another: the only ones the model reads."""
     return [a for a in articles if a.duplicate_of is None]
-
-
-def claims_of_copies(
-    claims: Sequence[ArticleClaims], articles: Sequence[Article]
-) -> list[ArticleClaims]:
-    """Each copy's claims, taken from its original and anchored in the copy's own sentences
-    (a copy whose sentences state none of them has none)."""
-    by_article = {c.article_id: c for c in claims}
-    found = []
-    for copy in articles:
-        original = by_article.get(copy.duplicate_of or "")
-        if original is None:
-            continue
-        try:
-            found.append(ground(original.extraction, copy))
-        except ValueError:
-            continue
-    return found
 
 
 def suspected_injections(articles: Sequence[Article]) -> list[SetAside]:

@@ -86,14 +86,13 @@ def test_off_topic_needs_other_articles_to_compare_with() -> None:
 
 
 def test_an_article_that_is_all_noise_is_skipped_with_a_reason(tmp_path: Path) -> None:
-    from schemas import Skipped
-    from service.pipeline import _usable
+    from service.pipeline import prepare
 
     good = make_article("The council approved a budget on Monday after a debate.", "g.txt", "G")
     noise = make_article("- Advertisement -\nSource link\nLatest News\n", "n.txt", "N")
-    skipped: list[Skipped] = []
-    assert _usable(clean([good, noise]), skipped) == clean([good])
-    assert [(s.subject, s.reason) for s in skipped] == [
+    prepared = prepare([good, noise])
+    assert prepared.usable == clean([good])
+    assert [(s.subject, s.reason) for s in prepared.skipped] == [
         ("n.txt", "nothing left after setting aside boilerplate, captions and comments")
     ]
 

@@ -1,7 +1,8 @@
 """Disputed figures: found in the source sentences, grouped by what they count, attributed."""
 
 from schemas import Article, ClaimStatus, Disagreement, Draft
-from service.compose import Composed, build_briefing, number_sources
+from service.assemble import StageResults, assemble, number_sources
+from service.compose import Composed
 from service.figures import attribution, disagreements, mentions, value_key
 from service.merge import contest, merge
 from service.render import markdown
@@ -128,7 +129,7 @@ def test_markdown_section_lists_each_value_with_its_sources() -> None:
     a = article("About 600 soldiers have been killed, Seoul has said.", "alpha")
     b = article("At least 1,000 soldiers were killed, officials said.", "beta")
     empty = Composed(Draft.model_construct(title="T", lede=[], sections=[]), [])
-    briefing = build_briefing(empty, [], [a, b], "test", _differ(a, b))
+    briefing = assemble(StageResults(empty, [], [a, b], "test", _differ(a, b)))
     assert (
         "- **Soldiers killed:** about 600, per Seoul [1]; at least 1,000, per officials [2]."
         in markdown(briefing)
