@@ -32,6 +32,7 @@ rapidfuzz's ratio) are marked ``duplicate_of`` the earlier one; they count as on
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -282,6 +283,31 @@ def _too_long(article: Article) -> list[Removal]:
     return removals
 
 
+MOSTLY = 0.5
+"""Share of an article's text above which setting it aside is worth a warning."""
+
+
+def set_aside_warnings(articles: Sequence[Article]) -> list[str]:
+    """One line for each article most of whose text was set aside, with what and why: a
+    reader must know when an outlet's article barely reached the briefing."""
+    return [w for w in map(_set_aside_warning, articles) if w is not None]
+
+
+def _set_aside_warning(article: Article) -> str | None:
+    total = sum(len(s.text) for s in article.sentences)
+    share = 1 - sum(len(s.text) for s in article.kept) / total if total else 0.0
+    if share <= MOSTLY:
+        return None
+    kinds = Counter(_short(r) for r in article.removed)
+    what = ", ".join(f"{kind}: {n}" for kind, n in kinds.most_common())
+    return f"{article.origin}: {share:.0%} of its text set aside ({what})"
+
+
+def _short(removal: Removal) -> str:
+    # "another story: only 20% of ..." reads "another story" in a list of reasons
+    return removal.reason.split(":")[0] if removal.kind is RemovedKind.OFF_TOPIC else removal.kind
+
+
 def suspected_injections(articles: Sequence[Article]) -> list[SetAside]:
     """Every span set aside as a suspected prompt injection, with its text."""
     return [
@@ -353,10 +379,11 @@ _CUT_OFF = re.compile(r"[^\W\d_][\w'\u2019-]*\s*(?:\.{3}|\u2026)\s*$")
 
 def _without_furniture(article: Article) -> Article:
     """The article with its page furniture set aside (beyond the line rules)."""
-    lines = [line for line in _lines(article.text) if not _removed(article, line[0])]
+    every = list(_lines(article.text))
+    lines = [line for line in every if not _removed(article, line[0])]
     found = [
         *(_furniture_line(start, end, line) for start, end, line in lines),
-        *_list_runs(lines),
+        *(r for r in _list_runs(every) if not _removed(article, r.start)),
         *_cut_off(article, lines),
     ]
     return _with_removed(article, _distinct([r for r in found if r is not None]))
