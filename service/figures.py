@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 
 from schemas import Article, Disagreement, FigureValue, MergedClaim, Source
 from schemas.briefing import citations
-from service.verify import STOPWORDS, names, normal, numbers
+from service.verify import STOPWORDS, normal, numbers
 
 _HEDGE = (
     r"about|around|approximately|roughly|nearly|almost|some|over|more than|fewer than|"
@@ -223,8 +223,10 @@ def _outcome(window: str) -> str | None:
     return _phrase_in(OUTCOMES, window)
 
 
-def _measure(before: str, after: str) -> str | None:
-    return _outcome(after) or _phrase_in(ACTIONS, after) or _phrase_in(ACTIONS, before)
+def _measure(before: str, after: str, scoped: bool = False) -> str | None:
+    # scoped, an outcome just before the figure counts too: "police arrested 55 protesters"
+    told = _outcome(" ".join(_words(before)[-2:])) if scoped else None
+    return _outcome(after) or told or _phrase_in(ACTIONS, after) or _phrase_in(ACTIONS, before)
 
 
 def _noun(after: str) -> str | None:
@@ -365,16 +367,30 @@ def _what(
         if unit.match(after) or (measure == AMOUNT and _CURRENCY_BEFORE.search(before)):
             # scoped: the figure's own phrase ("earned $141 million and paid ..." is not paid)
             rest = _PHRASE_END.split(unit.sub("", after))[0] if scoped else unit.sub("", after)
-            words = [*_words(before)[-4:], *_words(rest)[:3]]
-            context = tuple(w.lower() for w in words if _content(w) and _measured(w, scoped))
+            context = _context(before, rest, scoped)
             return (measure, None, context) if context else (None, None, ())
     noun = _noun(after)
-    if noun in UNITS:
-        return noun, None, ()
-    counted = _measure(before, after)
-    if counted is None and scoped and _countable(noun):
-        return COUNT, noun, ()
+    if noun in UNITS:  # scoped: "30 km from the capital" is not "a radius of 20 km"
+        return noun, None, _context(before, after.split(maxsplit=1)[-1]) if scoped else ()
+    if not scoped:
+        return _measure(before, after), noun, ()
+    counted = _measure(before, after, scoped)
+    plural = _plural(after)
+    if counted is None and plural is not None:
+        return COUNT, plural, ()
     return counted, noun, ()
+
+
+def _plural(after: str) -> str | None:
+    """The plural noun a figure counts, within its next three words ("30 new arrests")."""
+    words = [w.lower() for w in _words(after)[:3] if not w[0].isupper()]
+    return next((w for w in words if w not in _SKIP and _countable(w)), None)
+
+
+def _context(before: str, after: str, scoped: bool = True) -> tuple[str, ...]:
+    """The content words around a figure, which tell what it measures."""
+    words = [*_words(before)[-(6 if scoped else 4) :], *_words(after)[:3]]
+    return tuple(w.lower() for w in words if _content(w) and _measured(w, scoped))
 
 
 def _countable(noun: str | None) -> bool:
@@ -469,8 +485,16 @@ def _scoped(mention: Mention, text: str) -> Mention:
     """The mention with where, when and of whom its clause says it is given."""
     clause, at = _clause(text, mention.position)
     said = set(normal(mention.attribution or "").split())
-    subjects = names(clause[:at]) - said - _CALENDAR if _strict(mention.measure) else set()
+    subjects = _named(clause[:at]) - said - _CALENDAR if _strict(mention.measure) else set()
     return replace(mention, scope=_scope(clause, at, mention.measure), subjects=frozenset(subjects))
+
+
+def _named(text: str) -> set[str]:
+    # names, the one opening the sentence included ("Nokia's share"), common words aside
+    found = re.findall(r"\b[A-Z][\w'\u2019-]*", text)
+    return {
+        w for m in found for w in normal(m.split("'")[0].split("\u2019")[0]).split()
+    } - STOPWORDS
 
 
 def _clause(text: str, position: int) -> tuple[str, int]:
@@ -508,7 +532,7 @@ def _compatible(a: Mention, b: Mention) -> bool:
     where both name a different year, day or window, or one gives a place the other does not."""
     if a.subjects and b.subjects and not a.subjects & b.subjects:
         return False  # Nokia's share is not Apple's
-    if a.measure in _BY_CONTEXT and not _telling(a) & _telling(b):
+    if (a.measure in _BY_CONTEXT or a.measure in UNITS) and not _telling(a) & _telling(b):
         return False  # "a combined rate" is not "the federal tax rate"
     if _strict(a.measure):
         return a.scope == b.scope
@@ -530,7 +554,8 @@ _GENERIC_CONTEXT = frozenset(
 
 
 def _telling(mention: Mention) -> set[str]:
-    return {w[:5] for w in mention.context if w not in _GENERIC_CONTEXT}
+    telling = {w[:5] for w in mention.context if w not in _GENERIC_CONTEXT}
+    return telling or {w[:5] for w in mention.context}  # "the rate was 5%": rate it is
 
 
 def _kind(mention: Mention, kind: str) -> frozenset[str]:
