@@ -196,15 +196,8 @@ def _off_topic_span(start: int, end: int, reason: str) -> Removal:
 def _whole_other_story(article: Article, story: _Story, bar: float) -> str | None:
     """Why the whole article tells another story (a page about something else), or None."""
     text = " ".join(s.text for s in article.kept)
-    words, named = stems(text), names(text)
-    share = len(words & story.words) / len(words) if words else 1.0
-    known = len(named & story.names) / len(named) if named else 0.0
-    if share >= OFF_TOPIC_WHOLE * bar or known >= OFF_TOPIC_NAMES_SHARE:
-        return None
-    return (
-        f"the whole article is another story: only {share:.0%} of its words and {known:.0%} "
-        "of the names it gives appear in the other articles"
-    )
+    found = _unlike(text, story, OFF_TOPIC_WHOLE * bar)
+    return _why("the whole article is another story", found) if found else None
 
 
 def _kept_lines(article: Article) -> list[tuple[int, int, str]]:
@@ -218,18 +211,26 @@ def _paragraphs(article: Article) -> list[tuple[int, int, str]]:
 
 
 def _other_story(line: str, story: _Story, bar: float) -> str | None:
-    """Why ``line`` tells another story, or None: few of its words AND few of the people,
-    places and organisations it names appear in the story (the other articles, and this
-    one's headline and lead)."""
-    words, named = stems(line), names(line)
+    """Why ``line`` tells another story, or None."""
+    found = _unlike(line, story, bar)
+    return _why("another story", found) if found else None
+
+
+def _unlike(text: str, story: _Story, bar: float) -> tuple[float, float] | None:
+    """The shares of ``text``'s words and names found in the story, when both are low: under
+    ``bar`` and under ``OFF_TOPIC_NAMES_SHARE`` of the people, places and organisations it
+    names (two at least: a text that names nobody shows no other story); else None."""
+    words, named = stems(text), names(text)
     if not words or len(named) < OFF_TOPIC_MIN_NAMES:
-        return None  # names nobody: nothing shows it is another story
+        return None
     share = len(words & story.words) / len(words)
     known = len(named & story.names) / len(named)
-    if share >= bar or known >= OFF_TOPIC_NAMES_SHARE:
-        return None
+    return (share, known) if share < bar and known < OFF_TOPIC_NAMES_SHARE else None
+
+
+def _why(what: str, shares: tuple[float, float]) -> str:
     return (
-        f"another story: only {share:.0%} of its words and {known:.0%} of the names it gives "
+        f"{what}: only {shares[0]:.0%} of its words and {shares[1]:.0%} of the names it gives "
         "appear in the other articles"
     )
 
@@ -434,7 +435,7 @@ def _item(line: str) -> bool:
     # "Joe's Diner, 12 Main St" or "- Acme Tools": a few words, mostly capitalised, with no
     # end of a sentence; a bullet mark or number may open it
     words = re.sub(r"^\s*(?:[-*\u2022\u00b7]|\d+[.)])\s+", "", line).split()
-    if not words or len(words) > MAX_ITEM_WORDS or line.rstrip()[-1:] in '!?"\u201d':
+    if not words or len(words) > MAX_ITEM_WORDS or line.rstrip()[-1] in SENTENCE_END:
         return False
     capitalised = sum(w[0].isupper() or w[0].isdigit() for w in words)
     return capitalised * 2 > len(words)
