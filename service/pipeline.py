@@ -21,7 +21,7 @@ from service._exceptions import (
     NoUsableInputError,
 )
 from service.cache import ResponseCache
-from service.clean import clean, suspected_injections
+from service.clean import clean, set_aside_warnings, suspected_injections
 from service.compose import build_briefing, compose, from_claims_only, number_sources
 from service.extract import extract
 from service.figures import disagreements
@@ -175,6 +175,7 @@ async def brief_prepared(
     briefing = await _run(gateway, prepared.usable, progress or _NoProgress(), settings)
     briefing.skipped = [*prepared.skipped, *briefing.skipped]
     briefing.suspected_injections = suspected_injections(prepared.cleaned)
+    briefing.set_aside = set_aside_warnings(prepared.cleaned)
     return briefing
 
 

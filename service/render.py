@@ -104,5 +104,6 @@ def _injections(briefing: Briefing) -> list[str]:
 def _notes(briefing: Briefing) -> list[str]:
     notes = [f"- Skipped {s.subject} ({s.stage}): {s.reason}" for s in briefing.skipped]
     notes += _injections(briefing)
+    notes += [f"- Mostly set aside: {w}" for w in briefing.set_aside]
     skipped = ["", f"## {SKIPPED_HEADING}", "", *notes] if notes else []
     return [*skipped, "", f"*{check_line(briefing)}*"]

@@ -111,11 +111,16 @@ def kept_texts(text: str) -> list[str]:
 
 
 STORY = "The council approved a new budget of $4 million on Monday after a long debate."
+CLOSING = "The mayor said the vote was a good day."
 
 
-@pytest.mark.parametrize(
-    "credit",
-    [
+def kept_between(text: str) -> list[str]:
+    """The kept sentences of ``text`` set between two sentences of a story."""
+    return kept_texts(f"{STORY}\n{text}\n{CLOSING}")
+
+
+FURNITURE = {
+    "photo credit": (
         "Photograph: Jane Doe/AFP/Getty Images",
         "(AP Photo/Ahn Young-joon)",
         "Credit: Reuters",
@@ -123,32 +128,15 @@ STORY = "The council approved a new budget of $4 million on Monday after a long 
         "The mayor greets voters outside the hall. (credit: Adam Woodward)",
         "Voters queue outside the hall Jane Doe/Reuters",
         "Photos by Jane Doe for The Ledger",
-    ],
-)
-def test_photo_credits_are_set_aside_in_any_phrasing(credit: str) -> None:
-    assert kept_texts(f"{STORY}\n{credit}\nThe mayor said the vote was a good day.") == [
-        STORY,
-        "The mayor said the vote was a good day.",
-    ]
-
-
-@pytest.mark.parametrize(
-    "caption",
-    [
+    ),
+    "wire-photo caption": (
         "ALTERNATE CROP OF MAYOR - The mayor speaks to voters in the city hall on Monday.",
         "FILE - In this Oct. 5, 2015, file photo, the mayor speaks to voters in the hall.",
         "FILE PHOTO: The mayor speaks to voters in the hall in the city, May 5, 2024.",
         "In this photo released by the city council, the mayor speaks to voters in the hall.",
         "This undated handout photo provided by the council shows the mayor in the hall.",
-    ],
-)
-def test_wire_photo_captions_are_set_aside_in_any_phrasing(caption: str) -> None:
-    assert kept_texts(f"{STORY}\n{caption}") == [STORY]
-
-
-@pytest.mark.parametrize(
-    "furniture",
-    [
+    ),
+    "navigation or widget": (
         "play pause Mayor Says Budget Vote Was A Good Day For The City",
         "You May Also Be Interested In These Stories",
         "Story continues below advertisement",
@@ -156,29 +144,26 @@ def test_wire_photo_captions_are_set_aside_in_any_phrasing(caption: str) -> None
         "Related coverage: the budget debate in pictures and the vote, hour by hour",
         "Council: No Power to Stop the Budget Vote at City Hall [TLD]",
         "Budget Passes After Long Night October 15, 2013 5:39 PM",
+    ),
+    "credit line or list lead-in": (
         "Jane Doe contributed to this report.",
         "Reporting by Jane Doe; Editing by John Smith",
         "Here are the figures the council gave, by department:",
-    ],
-)
-def test_navigation_widgets_and_credit_lines_are_set_aside(furniture: str) -> None:
-    assert kept_texts(f"{STORY}\n{furniture}") == [STORY]
-
-
-@pytest.mark.parametrize(
-    "listing",
-    [
+    ),
+    "list of names": (
         "Joe's Diner\nAcme Hardware & Tools Co\nMain Street Bakery\nBlue Fin Sushi Bar",
         "- Acme Tools\n- Blue Fin Sushi\n- Corner Books",
         "1. Harbor Pizza Company\n2. Riverside Cafe and Grill\n3. Northgate Brewing Co",
         "Top stories: Budget Passes | Mayor Speaks | Schools Win | Roads Next",
-    ],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "furniture"), [(k, f) for k, found in FURNITURE.items() for f in found]
 )
-def test_lists_of_names_are_not_claims(listing: str) -> None:
-    assert kept_texts(f"{STORY}\n{listing}\nThe mayor said the vote was a good day.") == [
-        STORY,
-        "The mayor said the vote was a good day.",
-    ]
+def test_page_furniture_is_set_aside_in_any_phrasing(kind: str, furniture: str) -> None:
+    assert kept_between(furniture) == [STORY, CLOSING], kind
 
 
 def test_a_sentence_an_excerpt_cut_mid_clause_is_set_aside_but_not_the_line() -> None:

@@ -171,6 +171,17 @@ def test_markdown_lists_the_disagreements_and_ends_with_the_check_counts(
     assert text.rstrip().splitlines()[-1].startswith("*Checked ")
 
 
+def test_an_article_mostly_set_aside_is_named_with_why(
+    seed_run: tuple[Briefing, Settings],
+) -> None:
+    # the first seed carries four other stories glued on after its own
+    briefing, _ = seed_run
+    (warning,) = briefing.set_aside
+    assert "000_" in warning
+    assert "another story: 4" in warning
+    assert f"- Mostly set aside: {warning}" in render(briefing)
+
+
 def test_a_rerun_is_served_from_the_cache(seed_run: tuple[Briefing, Settings]) -> None:
     briefing, settings = seed_run
     again = brief([SEEDS], settings=settings)
