@@ -460,7 +460,7 @@ _RATE = re.compile(
     r"a month|per month|monthly|a week|per week|weekly)\b",
     re.I,
 )
-_DAY = re.compile(rf"\b({_WEEKDAYS}|yesterday|today|overnight|tonight)\b", re.I)
+_DAY = re.compile(rf"\b({_WEEKDAYS}|yesterday|today)\b", re.I)
 _CUMULATIVE = re.compile(
     r"\b(?:since|so far|in total|overall|to date|altogether|cumulative|in all)\b", re.I
 )
@@ -476,7 +476,7 @@ _SAID_ON = re.compile(
     r"yesterday|today)\b"
 )
 _NEAR = 60
-"""Characters on either side of a figure in which a place is its scope."""
+"""Characters on either side of a figure in which a place, a day or a window is its scope."""
 _STRICT = (PERCENT, AMOUNT, COUNT)
 """Measures told by their words alone: compared only when their scopes are the same."""
 
@@ -513,7 +513,7 @@ def _scope(clause: str, at: int, measure: str) -> frozenset[str]:
     near = clause[max(0, at - _NEAR) : at + _NEAR]
     found |= {f"place:{' '.join(p.lower().split())}" for p in _PLACE.findall(near)}
     if measure not in (PERCENT, AMOUNT) and measure not in UNITS:
-        events = _SAID_ON.sub("", clause)  # "said late Monday": when it was said
+        events = _SAID_ON.sub("", near)  # "said late Monday": when it was said
         found |= {f"when:{d.lower()}" for d in _DAY.findall(events)}
         found |= {"when:since" for _ in _CUMULATIVE.findall(events)}
     return frozenset(found)
