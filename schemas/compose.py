@@ -1,8 +1,55 @@
 """The composer's reply: a briefing whose sentences name the merged claims they state."""
 
-from typing import Self
+import re
+import unicodedata
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
+
+FILL_HEADING = "Also reported"
+DIFFER_HEADING = "Where sources differ"
+SOURCES_HEADING = "Sources"
+SKIPPED_HEADING = "Skipped and set aside"
+RESERVED_HEADINGS = (
+    FILL_HEADING,
+    DIFFER_HEADING,
+    SOURCES_HEADING,
+    SKIPPED_HEADING,
+    "Left out",
+    "In this email",
+    "Since the last digest",
+)
+"""Headings the renderers write themselves (Markdown and email); a composed section may not
+take one, however it is spelled."""
+_NOT_PLAIN = re.compile(r"[<>\[\]{}*_`#|\\~]|://")
+"""Markup a heading may not hold: it is plain text."""
+
+
+def heading_key(text: str) -> str:
+    """What two headings share when one poses as the other: letters and digits only, NFKC,
+    case folded ("Where  sources  differ!" and "where sources differ" give one key)."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())
+
+
+RESERVED_KEYS = frozenset(heading_key(h) for h in RESERVED_HEADINGS)
+
+
+def plain_heading(text: str) -> str:
+    """``text`` if it is one line of plain text and not a reserved heading; else ValueError."""
+    if any(unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" for c in text):
+        raise ValueError("a heading is one line, without control characters")
+    if _NOT_PLAIN.search(text):
+        raise ValueError("a heading is plain text, without markup, links or brackets")
+    if heading_key(text) in RESERVED_KEYS:
+        raise ValueError(f"{text.strip()!r} is a heading the briefing writes itself")
+    return text
 
 
 class DraftSentence(BaseModel):
@@ -21,7 +68,7 @@ class DraftSection(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
 
-    heading: str = Field(min_length=2, max_length=80)
+    heading: Annotated[str, AfterValidator(plain_heading)] = Field(min_length=2, max_length=80)
     """A short heading."""
     sentences: list[DraftSentence] = Field(min_length=1, max_length=4)
     """The section's sentences, in reading order."""

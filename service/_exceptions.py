@@ -15,6 +15,8 @@
     └── DigestError            a digest run could not build its email
         ├── ConfigError        the digest configuration is missing or invalid (names key and line)
         ├── DeliveryError      the SMTP server did not take the email: it stays in the outbox
+        ├── UndeliveredError   every recipient was refused: the stories stay unsent
+        ├── StateError         the digest's state cannot be opened, read or written
         └── BusyError          another digest run holds the state's lock
 
 Each error's message is one line, fit to show a user as it is.
@@ -91,6 +93,15 @@ class ConfigError(DigestError):
 
 class DeliveryError(DigestError):
     """The SMTP server did not take the email; it stays in the outbox for the next run."""
+
+
+class UndeliveredError(DigestError):
+    """The server refused the email for every recipient: nobody got it, so its stories stay
+    unsent and go in the next run's email."""
+
+
+class StateError(DigestError):
+    """The digest's state (its folder, lock or database) cannot be opened, read or written."""
 
 
 class BusyError(DigestError):

@@ -4,14 +4,28 @@ A key is the sha256 of everything that can change a reply: the model's identity,
 rendered messages, the output schema, the prompt template's version and the sampling
 parameters. Nothing else goes in (no API key, no headers, no server port), so the same
 question costs tokens once, whichever way a user asks it.
+
+The cache is an optimisation: one that cannot be opened, read or written (a read-only
+folder, a corrupt database, a full disk) gives one warning and the run goes on without it.
 """
 
 import hashlib
 import json
+import logging
+import pickle
+import sqlite3
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import diskcache
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CACHE_ERRORS = (OSError, sqlite3.Error, pickle.UnpicklingError, EOFError, ValueError, TypeError)
+"""What a broken cache raises: file and SQLite errors, and a stored value that will not load."""
 
 CACHE_FORMAT = 1
 """Bumped when the stored value's shape changes, so old entries are ignored."""
@@ -38,20 +52,45 @@ def cache_key(
 
 
 class ResponseCache:
-    """Model replies on disk, keyed by :func:`cache_key`."""
+    """Model replies on disk, keyed by :func:`cache_key`; off, after one warning, if broken."""
 
     def __init__(self, directory: Path) -> None:
-        self._cache = diskcache.Cache(str(directory / "replies"))
+        self.directory = directory / "replies"
+        self._cache: diskcache.Cache | None = None
+        try:
+            self._cache = diskcache.Cache(str(self.directory))
+        except CACHE_ERRORS as error:
+            self._broken(error)
+
+    def _broken(self, error: BaseException) -> None:
+        logger.warning(
+            "the reply cache at %s cannot be used (%s); going on without it",
+            self.directory,
+            " ".join(str(error).split()) or type(error).__name__,
+        )
+        self.close()
+
+    def _use(self, action: Callable[[diskcache.Cache], T]) -> T | None:
+        if self._cache is None:
+            return None
+        try:
+            return action(self._cache)
+        except CACHE_ERRORS as error:
+            self._broken(error)
+            return None
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored reply for this key, or None."""
-        value = self._cache.get(key)
+        value = self._use(lambda cache: cache.get(key))
         return value if isinstance(value, dict) else None
 
     def put(self, key: str, reply: dict[str, Any]) -> None:
         """Store a reply."""
-        self._cache.set(key, reply)
+        self._use(lambda cache: cache.set(key, reply))
 
     def close(self) -> None:
         """Release the cache's files."""
-        self._cache.close()
+        cache, self._cache = self._cache, None
+        if cache is not None:
+            with suppress(*CACHE_ERRORS):  # closing a broken cache: nothing left to save
+                cache.close()

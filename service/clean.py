@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from schemas import Article, Removal, RemovedKind, SetAside
-from service.guard import hostile
+from service.guard import hostile_lines
 from service.verify import names, normal, stems
 
 COMMENTS_START = re.compile(
@@ -105,8 +105,9 @@ def _with_removed(article: Article, extra: list[Removal]) -> Article:
     return article.model_copy(update={"removed": removed})
 
 
-def _kind(line: str, seen: set[str], in_comments: bool) -> tuple[RemovedKind, str] | None:
-    danger = hostile(line)
+def _kind(
+    line: str, seen: set[str], in_comments: bool, danger: tuple[str, str] | None
+) -> tuple[RemovedKind, str] | None:
     if danger:
         return RemovedKind(danger[0]), danger[1]
     if in_comments:
@@ -128,13 +129,15 @@ def _line_removals(article: Article) -> list[Removal]:
     removals: list[Removal] = []
     seen: set[str] = set()
     in_comments = False
-    for index, (start, end, line) in enumerate(_lines(article.text)):
+    lines = list(_lines(article.text))
+    dangers = hostile_lines([line for _, _, line in lines])
+    for index, (start, end, line) in enumerate(lines):
         in_comments = in_comments or bool(COMMENTS_START.match(line))
-        if index == 0 and article.title and line == article.title:
+        if index == 0 and article.title and line == article.title and not dangers[0]:
             seen.add(_line_key(line))
             found: tuple[RemovedKind, str] | None = (RemovedKind.HEADLINE, "the title line")
         else:
-            found = _kind(line, seen, in_comments)
+            found = _kind(line, seen, in_comments, dangers[index])
         if found:
             removals.append(Removal(kind=found[0], start=start, end=end, reason=found[1]))
     return removals

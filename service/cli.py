@@ -143,7 +143,8 @@ def main() -> None:
     type=click.Choice(FORMATS),
     default="markdown",
     show_default=True,
-    help="markdown for reading; json for the full briefing with every citation's sentence ids.",
+    help="markdown for reading; json for the full briefing with every citation's sentence ids; "
+    "html for one self-contained page where every citation opens the sentences it rests on.",
 )
 @click.option(
     "-o",

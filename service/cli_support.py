@@ -16,6 +16,8 @@ from service._exceptions import (
     DeliveryError,
     InputError,
     LocalModelError,
+    StateError,
+    UndeliveredError,
 )
 from service.settings import Settings
 
@@ -27,6 +29,8 @@ EXIT_MODEL = 4
 EXIT_LOCAL_MODEL = 5
 EXIT_DELIVERY = 6
 EXIT_BUSY = 7
+EXIT_UNDELIVERED = 8
+EXIT_STATE = 9
 EXIT_INTERRUPTED = 130
 
 _EXIT_CODES: tuple[tuple[type[BriefError], int], ...] = (
@@ -35,6 +39,8 @@ _EXIT_CODES: tuple[tuple[type[BriefError], int], ...] = (
     (ConfigError, EXIT_USAGE),
     (DeliveryError, EXIT_DELIVERY),
     (BusyError, EXIT_BUSY),
+    (UndeliveredError, EXIT_UNDELIVERED),
+    (StateError, EXIT_STATE),
 )
 
 

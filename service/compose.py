@@ -32,9 +32,10 @@ from schemas import (
     Usage,
 )
 from schemas.briefing import citations
+from schemas.compose import FILL_HEADING, RESERVED_KEYS, heading_key, plain_heading
 from service._exceptions import BriefingError, ReplyInvalidError
 from service.gateway import Gateway, ModelRequest
-from service.guard import as_data
+from service.guard import as_data, folded, hostile
 from service.prompts import load_prompt
 from service.structured import ask, load_json
 from service.verify import (
@@ -49,15 +50,9 @@ from service.verify import (
 
 MIN_SENTENCES = 8
 """A briefing with fewer checked sentences is topped up from the claims themselves."""
-FILL_HEADING = "Also reported"
-DIFFER_HEADING = "Where sources differ"
-SOURCES_HEADING = "Sources"
-SKIPPED_HEADING = "Skipped and set aside"
-RESERVED_HEADINGS = frozenset(
-    h.lower() for h in (FILL_HEADING, DIFFER_HEADING, SOURCES_HEADING, SKIPPED_HEADING)
-)
-"""Headings the renderer writes itself; a composed section may not take them."""
 FALLBACK_TITLE = "What the sources report"
+NEUTRAL_HEADING = "Details"
+"""The heading of a section whose own heading cannot be shown (a reserved or marked-up one)."""
 MIN_CLAIM_STATED = 0.5
 """Share of a claim's content words a sentence naming it must hold to cite it."""
 MIN_ATTRIBUTION = 0.5
@@ -158,8 +153,8 @@ def evidence_texts(
 def salvage(error: ReplyInvalidError, known: set[str]) -> Composed:
     """Keep the valid sentences of the last reply, dropping those naming unknown claims."""
     try:
-        draft = Draft.model_validate(load_json(error.last_reply or ""))
-    except (ValidationError, ValueError):
+        draft = Draft.model_validate(_plain_headings(load_json(error.last_reply or "")))
+    except (ValidationError, ValueError, RecursionError):
         raise BriefingError(f"the composer gave no usable briefing: {error}") from error
     dropped: list[DroppedSentence] = []
 
@@ -180,6 +175,22 @@ def salvage(error: ReplyInvalidError, known: set[str]) -> Composed:
         raise BriefingError("every sentence of the composed briefing failed validation")
     salvaged = Draft.model_construct(title=draft.title, lede=lede, sections=sections)
     return Composed(salvaged, dropped)
+
+
+def _plain_headings(data: Any) -> Any:
+    # a reply whose only fault left is a heading keeps its sentences, under a neutral heading
+    sections = data.get("sections") if isinstance(data, dict) else None
+    for section in sections if isinstance(sections, list) else []:
+        if isinstance(section, dict) and not _is_plain(section.get("heading")):
+            section["heading"] = NEUTRAL_HEADING
+    return data
+
+
+def _is_plain(heading: Any) -> bool:
+    try:
+        return isinstance(heading, str) and bool(plain_heading(heading))
+    except ValueError:
+        return False
 
 
 class _Reviewer:
@@ -281,9 +292,10 @@ def review(
     lede = reviewer.sentences(composed.draft.lede)
     merged: dict[str, DraftSection] = {}
     for section in composed.draft.sections:
-        key = section.heading.strip().lower()
-        if key in RESERVED_HEADINGS:  # "Sources" is the source list's; a section is "Details"
-            key, section = "details", section.model_copy(update={"heading": "Details"})
+        key = heading_key(folded(section.heading))
+        if key in RESERVED_KEYS or not _is_plain(section.heading):  # "Sources" is the list's
+            key = heading_key(NEUTRAL_HEADING)
+            section = section.model_copy(update={"heading": NEUTRAL_HEADING})
         kept = reviewer.sentences(section.sentences)
         previous = merged.get(key)
         heading = previous.heading if previous else section.heading
@@ -303,16 +315,26 @@ def _checked_title(title: str, claims: dict[str, MergedClaim]) -> str:
     # Korean War" over an article on another war): every content word must be the claims'.
     backing = " ".join(c.text for c in claims.values())
     stated = numbers(title) <= numbers(backing) and coverage(title, backing) == 1.0
-    return title if stated else FALLBACK_TITLE
+    return title if stated and _fit_title(title) else FALLBACK_TITLE
+
+
+def _fit_title(title: str | None) -> bool:
+    # a title that reads as an instruction to the model (whether or not the clean-up set its
+    # line aside) is never the briefing's headline; each of its lines is screened
+    if not title or not title.strip():
+        return False
+    return not any(hostile(line) for line in [title, *title.splitlines()])
 
 
 def headline(title: str, articles: Sequence[Article]) -> str:
     """A source's own headline when there is one, else ``title`` (checked, or the fallback).
 
     A composed title passing the word checks can still relate the words wrongly ("North
-    Korea's war with Ukraine"): a headline a source wrote is its own, checkable words.
+    Korea's war with Ukraine"): a headline a source wrote is its own, checkable words. A
+    headline that is a suspected injection is passed over for the next, or the fallback.
     """
-    return next((a.title for a in articles if a.title), None) or title
+    found = next((a.title for a in articles if _fit_title(a.title)), None)
+    return found or (title if _fit_title(title) else FALLBACK_TITLE)
 
 
 def fill(composed: Composed, claims: Sequence[MergedClaim]) -> Composed:

@@ -22,9 +22,11 @@ litellm is told to use its bundled price map, so it never reaches the network at
 """
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -141,11 +143,28 @@ def _litellm() -> ModuleType:
     """Import litellm on first use, offline (bundled price map, no telemetry)."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("DISABLE_AIOHTTP_TRANSPORT", "True")
-    litellm = importlib.import_module("litellm")
+    # litellm logs to stdout while it is imported, before its handlers can be dropped
+    with contextlib.redirect_stdout(sys.stderr):
+        litellm = importlib.import_module("litellm")
     # Module attributes are litellm's documented switches; setattr keeps mypy honest.
     setattr(litellm, "telemetry", False)  # noqa: B010
     setattr(litellm, "suppress_debug_info", True)  # noqa: B010
+    _logs_to_stderr()
     return litellm
+
+
+def _logs_to_stderr() -> None:
+    """Drop litellm's own log handlers, which write debug and info records to stdout.
+
+    Its records then go where ours do (the root logger: stderr under ``-v``), so stdout holds
+    only the briefing and ``-f json`` stays valid JSON.
+    """
+    for name in list(logging.root.manager.loggerDict):
+        if name.lower().startswith("litellm"):
+            named = logging.getLogger(name)
+            for handler in list(named.handlers):
+                named.removeHandler(handler)
+            named.propagate = True
 
 
 _TRANSIENT = (

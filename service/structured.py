@@ -1,8 +1,10 @@
 """The re-ask layer: a reply that fails validation is asked again, a bounded number of times.
 
-A re-ask sends the original messages plus only the last invalid reply and its error, so
-the prompt does not grow with each attempt. A reply cut short by the token limit
-(``finish_reason == "length"``) is treated as invalid rather than parsed.
+A re-ask sends the original messages plus only the last invalid reply (its first
+:data:`ECHO_LIMIT` characters) and its error, so the prompt does not grow with each attempt
+or with the size of a bad reply. A reply cut short by the token limit
+(``finish_reason == "length"``), one over :data:`MAX_REPLY_CHARS`, and one nested too deep to
+parse are treated as invalid rather than parsed: never a traceback.
 """
 
 import json
@@ -20,6 +22,10 @@ T = TypeVar("T")
 
 REASK_TEMPERATURE = 0.4
 """Sampling temperature of a re-ask (a first ask uses the request's own, 0 by default)."""
+MAX_REPLY_CHARS = 100_000
+"""A longer reply is invalid without parsing: every reply schema is far smaller."""
+ECHO_LIMIT = 2_000
+"""Characters of an invalid reply sent back to the model in a re-ask."""
 
 
 @dataclass
@@ -36,10 +42,14 @@ def load_json(content: str) -> Any:
     Small models (and llama.cpp's grammar) sometimes put a literal newline inside a string;
     the meaning is clear, so that alone is not worth a re-ask.
     """
+    if len(content) > MAX_REPLY_CHARS:
+        raise ValueError(f"the reply is {len(content):,} characters; give a short JSON object")
     try:
         return json.loads(content, strict=False)
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON ({error.msg} at line {error.lineno})") from error
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply; give a flat JSON object") from None
 
 
 def describe(error: Exception) -> str:
@@ -60,11 +70,20 @@ def _check(reply: Reply, parse: Callable[[str], T]) -> T:
         return parse(reply.content)
     except (ValidationError, ValueError) as error:
         raise InvalidReplyError(reply.content, describe(error)) from error
+    except RecursionError:  # a parser other than load_json, on a reply nested too deep
+        raise InvalidReplyError(reply.content, "the JSON is nested too deeply") from None
+
+
+def echoed(content: str) -> str:
+    """The part of an invalid reply sent back in a re-ask: at most :data:`ECHO_LIMIT` characters."""
+    if len(content) <= ECHO_LIMIT:
+        return content
+    return f"{content[:ECHO_LIMIT]}\n[... {len(content) - ECHO_LIMIT:,} more characters cut]"
 
 
 def _reask(request: ModelRequest, failure: InvalidReplyError, attempt: int) -> ModelRequest:
     feedback = [
-        {"role": "assistant", "content": failure.content},
+        {"role": "assistant", "content": echoed(failure.content)},
         {
             "role": "user",
             "content": f"That reply was invalid: {failure.error}. "

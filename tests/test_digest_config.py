@@ -76,7 +76,7 @@ def test_a_good_file_loads_with_defaults_and_resolved_paths(tmp_path: Path) -> N
         ),
         (('name = "tech"\n', ""), ":11: digest[1].name: Field required"),
         (('host_env = "MAIL_HOST"', 'hots_env = "X"'), ":4: smtp.hots_env: unknown key"),
-        (('host_env = "MAIL_HOST"', 'host_env = "MAIL HOST"'), ":4: smtp.host_env: String"),
+        (('host_env = "MAIL_HOST"', 'host_env = "MAIL HOST"'), ":4: smtp.host_env: the value"),
         (('name = "tech"', 'name = "world"'), "digest.toml: file: digest names must be unique"),
     ],
 )

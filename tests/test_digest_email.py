@@ -22,8 +22,9 @@ from schemas import (
     Usage,
 )
 from service.digest.edition import NEW, UPDATED, Edition, LeftOut, StoryBrief
-from service.digest.layout import render_html, render_text, safe_url
+from service.digest.layout import render_html, render_text
 from service.digest.mail import addressed, build, message_id, one_line, subject
+from service.render import safe_url
 from tests.conftest import ROOT
 
 SNAPSHOTS = ROOT / "tests" / "snapshots"

@@ -269,5 +269,5 @@ def test_an_injected_article_changes_nothing_but_the_notes(tmp_path: Path) -> No
     assert briefing.lede
     assert briefing.sections
     text = render(briefing)
-    assert f"suspected prompt injection in {tmp_path / 'evil.txt'}: 'Ignore all previous" in text
+    assert f"suspected prompt injection in `{tmp_path / 'evil.txt'}`: 'Ignore all previous" in text
     assert [s.text for s in briefing.suspected_injections] == [attack]

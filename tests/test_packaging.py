@@ -33,6 +33,8 @@ def test_wheel_includes_prompts_and_schemas(tmp_path: Path) -> None:
         "schemas/briefing.py",
         "service/cli.py",
         "service/digest/templates/digest.html",
+        "service/templates/briefing.html",
+        "service/templates/page.js",
     } <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "brief = service.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

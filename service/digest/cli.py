@@ -33,6 +33,7 @@ RUN_EPILOG = """\b
 Examples:
   brief digest run                      every digest in ~/.config/newsbrief/digest.toml
   brief digest run -c digest.toml -d world --dry-run --out preview/
+  brief digest run --archive ~/public_html/news   also a browsable page per story
   brief digest status                   the last runs, the outbox and failures
 
 \b
@@ -48,6 +49,8 @@ Exit codes:
   5    the embedded model is not installed or its weights fail their check
   6    delivery failed: the email stays in the outbox, and the next run sends it
   7    another digest run holds the lock: nothing was done
+  8    delivered to nobody: every recipient was refused; the stories stay unsent for next run
+  9    the digest state (folder, lock or database) cannot be opened, read or written
   130  interrupted (safe: a re-run sends what was built and not yet sent, never twice)
 """
 
@@ -114,9 +117,20 @@ def _guarded(call: Callable[[], T], progress: BarProgress | None = None) -> T:
     help="Where the files go (default: the current folder on a dry run; on a real run a "
     "copy of each email is kept there).",
 )
+@click.option(
+    "--archive",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write each story's HTML briefing and index pages into this folder (default: "
+    "the config's [archive]; a dry run writes one only when this is given).",
+)
 @click.option("-v", "--verbose", count=True, help="Log what happens on stderr (-vv for more).")
 def run_command(
-    config_path: Path | None, only: str | None, dry_run: bool, out: Path | None, verbose: int
+    config_path: Path | None,
+    only: str | None,
+    dry_run: bool,
+    out: Path | None,
+    archive: Path | None,
+    verbose: int,
 ) -> None:
     """Gather new articles, brief each story, and send each digest's email.
 
@@ -126,6 +140,8 @@ def run_command(
     logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
     settings = settings_from({"digest_config": config_path})
     file = _guarded(lambda: load_config(settings.digest_config))
+    if archive is not None or dry_run:  # a preview never touches the configured archive
+        file = file.with_archive(archive)
     progress = BarProgress()
     outcomes = _guarded(
         lambda: run_digests(

@@ -6,7 +6,10 @@ variables (read when mail is sent, by :mod:`service.digest.send`), so no secret 
 
 import re
 import tomllib
-from email.utils import parseaddr
+import unicodedata
+from email.errors import HeaderParseError
+from email.headerregistry import Address as MailAddress
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,20 +32,59 @@ SINCE_LAST_RUN = "since-last-run"
 _DURATION = re.compile(r"^(\d{1,4})\s*([hd])$")
 _SECRET_KEYS = {"password", "pass", "secret", "token", "api_key"}
 
-EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
+"""A variable name as the config takes it: capitals, digits and ``_`` (most passwords are not)."""
+_NOT_IN_ADDRESS = ",;"
+"""Separators of several addresses: an entry holding one is refused, not split."""
 
 
-def _address(value: str) -> str:
-    name, addr = parseaddr(value)
-    local, at, domain = addr.rpartition("@")
-    if not (local and at and ("." in domain or domain == "localhost")):
-        raise ValueError(f"{value!r} is not an email address (name@example.org)")
-    if any(ord(c) < 32 or c.isspace() for c in addr) or "\n" in name or "\r" in name:
-        raise ValueError(f"{value!r} holds whitespace or control characters")
+def _env_name(value: str) -> str:
+    # never echo the value: a password put here by mistake must not reach an error or log
+    if _ENV_NAME.fullmatch(value):
+        return value
+    raise ValueError(
+        "the value looks like a secret, not a variable name (it is not shown): put the "
+        "secret in an environment variable and give that variable's name here, in capitals "
+        "(such as BRIEF_SMTP_PASSWORD)"
+    )
+
+
+EnvName = Annotated[str, AfterValidator(_env_name)]
+
+
+def check_address(value: str) -> str:
+    """``value`` if it is exactly one email address (``a@example.org`` or ``Name <a@...>``).
+
+    Refused: line breaks and control characters, commas and semicolons, several addresses,
+    a display name holding ``@`` or angle brackets (a name posing as an address), and an
+    address that is not one plain ``local@domain``.
+    """
+    if any(unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" for c in value):
+        raise ValueError(f"{value!r} holds a line break or control character")
+    if any(c in value for c in _NOT_IN_ADDRESS):
+        raise ValueError(f"{value!r} holds a comma or semicolon: give one address per entry")
+    found = [(name, addr) for name, addr in getaddresses([value]) if name or addr]
+    if len(found) != 1:
+        raise ValueError(f"{value!r} is not one email address: give one address per entry")
+    name, addr = found[0]
+    if any(c in name for c in "@<>"):
+        raise ValueError(f"{value!r}: the name before the address may not look like an address")
+    _addr_spec(value, addr)
     return value
 
 
-Address = Annotated[str, AfterValidator(_address)]
+def _addr_spec(value: str, addr: str) -> None:
+    local, at, domain = addr.rpartition("@")
+    plain = addr.isascii() and local and at and ("." in domain or domain == "localhost")
+    try:
+        parsed = MailAddress(addr_spec=addr) if plain else None
+    except (HeaderParseError, ValueError, IndexError):
+        parsed = None
+    if parsed is None or parsed.addr_spec != addr:
+        raise ValueError(f"{value!r} is not an email address (name@example.org)")
+
+
+Address = Annotated[str, AfterValidator(check_address)]
 
 
 class _Strict(BaseModel):
@@ -62,6 +104,29 @@ class SmtpRef(_Strict):
     """The variable holding the login name; unset means no authentication."""
     password_env: EnvName = "BRIEF_SMTP_PASSWORD"
     """The variable holding the password."""
+
+
+class ArchiveRef(_Strict):
+    """Where the browsable archive of story pages goes (:mod:`service.digest.archive`)."""
+
+    dir: Path
+    """The folder; relative to the config's folder. ``--archive DIR`` overrides it."""
+    base_url: str | None = None
+    """Its public address (http or https), if it is published: the email's story titles
+    link to the stories' pages there."""
+
+    @field_validator("dir")
+    @classmethod
+    def _resolve(cls, folder: Path, info: ValidationInfo) -> Path:
+        base: Path = (info.context or {}).get("base", Path.cwd())
+        return base / folder.expanduser()
+
+    @field_validator("base_url")
+    @classmethod
+    def _public(cls, url: str | None) -> str | None:
+        if url is not None and not re.match(r"^https?://[^\s/?#]+[^\s?#]*$", url):
+            raise ValueError(f"{url!r} is not an http(s) address without query or fragment")
+        return url if url is None or url.endswith("/") else url + "/"
 
 
 class DigestConfig(_Strict):
@@ -87,6 +152,8 @@ class DigestConfig(_Strict):
     """Articles briefed per story, the newest first."""
     smtp: SmtpRef | None = None
     """This digest's SMTP variables, when not the file's ``[smtp]`` table."""
+    archive: ArchiveRef | None = None
+    """Where this digest's story pages go; default: the file's ``[archive]`` table, if any."""
 
     @field_validator("sources")
     @classmethod
@@ -114,8 +181,28 @@ class DigestFile(_Strict):
     """Where the state database lives; default ``BRIEF_DATA_DIR`` (the user data dir)."""
     smtp: SmtpRef = SmtpRef()
     """The SMTP variables of every digest that has no ``smtp`` table of its own."""
+    archive: ArchiveRef | None = None
+    """The archive of every digest that has no ``archive`` table of its own."""
     digest: list[DigestConfig] = Field(min_length=1)
     """The digests."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _archive_default(cls, data: Any) -> Any:
+        """Give the file's ``[archive]`` to each digest that has none."""
+        shared = data.get("archive") if isinstance(data, dict) else None
+        digests = data.get("digest") if isinstance(data, dict) else None
+        if shared is None or not isinstance(digests, list):
+            return data
+        each = [d if not isinstance(d, dict) else {"archive": shared, **d} for d in digests]
+        return {**data, "digest": each}
+
+    def with_archive(self, folder: Path | None) -> "DigestFile":
+        """Every digest archived into ``folder`` (keeping its base URL), or none when None."""
+        digests = [
+            d.model_copy(update={"archive": _archive_in(d.archive, folder)}) for d in self.digest
+        ]
+        return self.model_copy(update={"digest": digests})
 
     @model_validator(mode="after")
     def _unique(self) -> "DigestFile":
@@ -135,6 +222,13 @@ class DigestFile(_Strict):
             known = ", ".join(d.name for d in self.digest)
             raise ConfigError(f"no digest named {name!r} in the config (it has: {known})")
         return chosen
+
+
+def _archive_in(archive: ArchiveRef | None, folder: Path | None) -> ArchiveRef | None:
+    if folder is None:
+        return None
+    base_url = archive.base_url if archive is not None else None
+    return ArchiveRef(dir=folder.resolve(), base_url=base_url)
 
 
 def load_config(path: Path) -> DigestFile:

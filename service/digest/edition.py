@@ -43,3 +43,5 @@ class Edition:
     """1 for the day's first email of this digest, 2 for a second one, ..."""
     stories: list[StoryBrief]
     left_out: list[LeftOut] = field(default_factory=list)
+    pages: dict[str, str] = field(default_factory=dict)
+    """Story id → the public URL of its page in the archive, where it has one."""

@@ -1,35 +1,30 @@
 """An edition laid out as HTML (CSS inlined, for mail clients) and as plain text.
 
-It touches nothing but its template. Everything that comes from an article (titles, outlet
-names, sentences) is escaped by Jinja2's autoescape or by :mod:`markupsafe`, so no markup
-from a source reaches the email; only http(s) URLs become links; local paths show only
-their file name.
+It touches nothing but its template. Everything that comes from an article or the model
+(titles, headings, outlet names, sentences, figures, reasons) is put on one line
+(:func:`service.render.shown`: no line break or control character survives, and ``[n]``
+shows as ``(n)``, as only the renderer writes citation marks) and, in the
+HTML, escaped by Jinja2's autoescape or by :mod:`markupsafe`, so no markup from a source
+reaches the email and no line of the text part can pose as a heading; only http(s) URLs
+become links; local paths show only their file name.
 """
 
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import css_inline
 import jinja2
 from markupsafe import Markup
 
 from schemas import BriefSentence, Citation, Disagreement, Source
-from service.compose import DIFFER_HEADING, SOURCES_HEADING
+from schemas.compose import DIFFER_HEADING, SOURCES_HEADING
 from service.digest.edition import Edition, StoryBrief
-from service.render import status_note
+from service.render import safe_url, shown, status_note
+from service.render_html import templates, where
 
 _TEMPLATES = Path(__file__).parent / "templates"
-
-
-def safe_url(url: str | None) -> str | None:
-    """``url`` if it is an http(s) URL with a host and no whitespace or control character."""
-    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        return None
-    parts = urlsplit(url)
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def heading(edition: Edition) -> str:
@@ -44,11 +39,6 @@ def summary(edition: Edition) -> str:
     count = len(edition.stories)
     stories = f"{count} stor{'y' if count == 1 else 'ies'}"
     return f"{stories}: {new} new, {count - new} updated"
-
-
-def where(source: Source) -> str:
-    """Where a source was read, as shown: its URL or the file's name, never a local path."""
-    return safe_url(source.url) or Path(source.origin.split("#")[0]).name or source.origin
 
 
 def counted(number: int, noun: str) -> str:
@@ -77,7 +67,7 @@ def _sentences_html(story: int, sentences: list[BriefSentence]) -> Markup:
     note = Markup(' <span class="one">{}</span>')
     return Markup(" ").join(
         Markup("{} {}{}").format(
-            s.text.strip(),
+            shown(s.text),
             _marks_html(story, s.citations),
             note.format(_note(s)) if _note(s) else "",
         )
@@ -85,13 +75,16 @@ def _sentences_html(story: int, sentences: list[BriefSentence]) -> Markup:
     )
 
 
+def _flat(value: Any) -> Any:
+    # every value the template prints is shown as text on one line (then autoescaped); Markup
+    # is ours, already safe; a checked URL (no whitespace or control character) stays as it is
+    if not isinstance(value, str) or isinstance(value, Markup) or safe_url(value) == value:
+        return value
+    return shown(value)
+
+
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
     helpers: dict[str, Callable[..., Any]] = {
         "safe_url": safe_url,
         "where": where,
@@ -100,8 +93,7 @@ def _environment() -> jinja2.Environment:
         "marks": _marks_html,
         "sentences": _sentences_html,
     }
-    env.globals.update(helpers)
-    return env
+    return templates(_TEMPLATES, helpers, finalize=_flat)
 
 
 def render_html(edition: Edition) -> str:
@@ -123,34 +115,36 @@ def _marks_text(citations: list[Citation]) -> str:
 
 def _paragraph(sentences: list[BriefSentence]) -> str:
     return " ".join(
-        f"{s.text.strip()} {_marks_text(s.citations)} {_note(s)}".rstrip() for s in sentences
+        f"{shown(s.text)} {_marks_text(s.citations)} {_note(s)}".rstrip() for s in sentences
     )
 
 
 def _disagreement_text(item: Disagreement) -> list[str]:
     values = "; ".join(
-        v.value
-        + (f" ({', '.join(v.attribution)})" if v.attribution else "")
+        shown(v.value)
+        + (f" ({shown(', '.join(v.attribution))})" if v.attribution else "")
         + f" {_marks_text(v.citations)}"
         for v in item.values
     )
-    return [f"- {item.topic}: {values}", *(f"  {r}" for r in item.revisions)]
+    return [f"- {shown(item.topic)}: {values}", *(f"  {shown(r)}" for r in item.revisions)]
 
 
 def _source_text(source: Source) -> str:
-    title = f" — {source.title}" if source.title else ""
+    title = f" — {shown(source.title)}" if source.title else ""
     date = f", {source.published:%Y-%m-%d}" if source.published else ""
-    return f"[{source.number}] {source.name}{title}{date} <{where(source)}>"
+    return f"[{source.number}] {shown(source.name)}{title}{date} <{where(source)}>"
 
 
-def _story_text(number: int, story: StoryBrief) -> list[str]:
+def _story_text(edition: Edition, number: int, story: StoryBrief) -> list[str]:
     briefing = story.briefing
-    lines = [f"{number}. {briefing.title} [{story.status.upper()}]", as_of(story), ""]
+    lines = [f"{number}. {shown(briefing.title)} [{story.status.upper()}]", as_of(story)]
+    page = safe_url(edition.pages.get(story.story_id))
+    lines += [f"Every line with its sources: {page}", ""] if page else [""]
     if story.since:
-        lines += ["Since the last digest:", *(f"- {s}" for s in story.since), ""]
+        lines += ["Since the last digest:", *(f"- {shown(s)}" for s in story.since), ""]
     lines += [_paragraph(briefing.lede), ""]
     for section in briefing.sections:
-        lines += [section.heading, _paragraph(section.sentences), ""]
+        lines += [shown(section.heading), _paragraph(section.sentences), ""]
     if briefing.disagreements:
         differ = [line for d in briefing.disagreements for line in _disagreement_text(d)]
         lines += [DIFFER_HEADING, *differ, ""]
@@ -161,14 +155,16 @@ def render_text(edition: Edition) -> str:
     """The edition as plain text: index, stories with numbered sources, what was left out."""
     title = heading(edition)
     lines = [title, "=" * len(title), summary(edition), "", "In this email:"]
-    lines += [f"  {i}. {s.briefing.title} ({s.status})" for i, s in enumerate(edition.stories, 1)]
+    lines += [
+        f"  {i}. {shown(s.briefing.title)} ({s.status})" for i, s in enumerate(edition.stories, 1)
+    ]
     for number, story in enumerate(edition.stories, 1):
-        lines += ["", "-" * 72, "", *_story_text(number, story)]
+        lines += ["", "-" * 72, "", *_story_text(edition, number, story)]
     if edition.left_out:
         lines += [
             "-" * 72,
             "",
             "Left out:",
-            *(f"- {i.subject}: {i.reason}" for i in edition.left_out),
+            *(f"- {shown(i.subject)}: {shown(i.reason)}" for i in edition.left_out),
         ]
     return "\n".join([*lines, "", "Every sentence cites its sources by number."]) + "\n"

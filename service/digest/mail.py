@@ -7,7 +7,6 @@ header with a line break, so no title or name can add a header.
 
 import hashlib
 import re
-import unicodedata
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import SMTP
@@ -15,13 +14,10 @@ from email.utils import format_datetime, parseaddr
 
 from service.digest.edition import Edition
 from service.digest.layout import heading, render_html, render_text
+from service.render import one_line as one_line  # re-exported: the digest's one flattener
 
-
-def one_line(text: str, limit: int = 200) -> str:
-    """``text`` on one line: control characters and line breaks as spaces, at most ``limit``."""
-    shown = "".join(" " if unicodedata.category(c).startswith("C") else c for c in text)
-    flat = " ".join(shown.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+HEADER_LIMIT = 200
+"""Characters of a header value made from a title or name."""
 
 
 def subject(edition: Edition) -> str:
@@ -29,7 +25,7 @@ def subject(edition: Edition) -> str:
     top = edition.stories[0].briefing.title if edition.stories else "nothing new"
     more = len(edition.stories) - 1
     tail = f" (and {more} more)" if more > 0 else ""
-    return one_line(f"{heading(edition)}: {one_line(top, 120)}{tail}")
+    return one_line(f"{heading(edition)}: {one_line(top, 120)}{tail}", HEADER_LIMIT)
 
 
 def message_id(edition: Edition, sender: str, content: str) -> str:
@@ -52,7 +48,7 @@ def build(edition: Edition, sender: str, msg_id: str) -> EmailMessage:
     message["Date"] = format_datetime(edition.made)
     message["Message-ID"] = msg_id
     message["Auto-Submitted"] = "auto-generated"
-    message["X-Newsbrief-Digest"] = one_line(edition.digest)
+    message["X-Newsbrief-Digest"] = one_line(edition.digest, HEADER_LIMIT)
     message.set_content(render_text(edition), cte="quoted-printable")
     message.add_alternative(render_html(edition), subtype="html", cte="quoted-printable")
     return message

@@ -17,13 +17,20 @@ from email.policy import SMTP
 from pathlib import Path
 
 from schemas import Article, Briefing, Skipped
-from service._exceptions import BriefError, CassetteMissError, DigestError, LocalModelError
+from service._exceptions import (
+    BriefError,
+    CassetteMissError,
+    DigestError,
+    LocalModelError,
+    UndeliveredError,
+)
 from service.clean import clean
+from service.digest.archive import archived
 from service.digest.config import DigestConfig, DigestFile
 from service.digest.edition import NEW, UPDATED, Edition, LeftOut, StoryBrief
 from service.digest.layout import render_html, render_text
 from service.digest.mail import addressed, build, message_id, one_line
-from service.digest.send import Smtp, deliver, resolve
+from service.digest.send import Smtp, deliver, resolve, undelivered
 from service.digest.state import STATE_FILE, Built, Sent, State, locked
 from service.digest.stories import Item, Story, group, keys_of
 from service.gateway import Gateway
@@ -176,6 +183,7 @@ async def _build(job: Job) -> Outcome:
         raise DigestError(f"{name}: no story could be briefed; first: {failed[0].reason}")
     number = job.state.editions(name, job.now.date()) + 1
     edition = Edition(name, job.now, number, [b for b, _ in briefs], left_out)
+    edition = archived(job.config.archive, edition, job.say)  # story pages; links for the email
     return keep(job, edition, [c for _, c in briefs])
 
 
@@ -360,7 +368,7 @@ def write_files(out: Path, edition: Edition, raw: bytes) -> list[Path]:
 def _deliver_all(job: Job) -> int:
     """Send every pending copy of this digest's emails, oldest email first."""
     assert job.smtp is not None
-    delivered = 0
+    delivered, nobody = 0, []
     for outgoing in job.state.pending(job.config.name):
 
         def mark(
@@ -372,10 +380,14 @@ def _deliver_all(job: Job) -> int:
 
         try:
             deliver(job.smtp, outgoing, mark)
+        except UndeliveredError as error:  # its stories are unsent again: the others go on
+            nobody.append(f"{job.config.name}: {error}")
+            continue
         except DigestError as error:
             raise type(error)(
                 f"{job.config.name}: {outgoing.message_id} not sent: {error}; it stays in the "
                 "outbox and the next run sends it"
             ) from None
         job.say(f"{job.config.name}: sent {outgoing.message_id}")
+    undelivered(nobody, delivered, job.say)
     return delivered
