@@ -46,6 +46,8 @@ class StageResults:
     """Inputs, articles and steps left out, in the order the stages met them."""
     rejected: Sequence[RejectedClaim] = ()
     injections: Sequence[SetAside] = ()
+    set_aside: Sequence[str] = ()
+    """One warning per article most of whose text the clean-up set aside."""
     usage: Usage | None = None
     """What the run cost up to now; None: nothing was spent."""
 
@@ -67,6 +69,7 @@ def assemble(results: StageResults) -> Briefing:
         repaired=composed.repaired,
         disagreements=list(results.disagreements),
         suspected_injections=list(results.injections),
+        set_aside=list(results.set_aside),
         rejected_claims=list(results.rejected),
         as_of=max((a.published for a in articles if a.published), default=None),
         model=results.model,

@@ -21,7 +21,7 @@ from service._exceptions import (
 )
 from service.assemble import StageResults, assemble, number_sources
 from service.cache import ResponseCache
-from service.clean import clean, originals, suspected_injections
+from service.clean import clean, originals, set_aside_warnings, suspected_injections
 from service.compose import Composed, compose, from_claims_only
 from service.extract import claims_of_copies, extract
 from service.figures import disagreements
@@ -191,6 +191,7 @@ async def brief_prepared(
         skipped=[*prepared.skipped, *unread, *unwritten],
         rejected=[r for c in claims for r in c.rejected],
         injections=suspected_injections(prepared.cleaned),
+        set_aside=set_aside_warnings(prepared.cleaned),
         usage=gateway.meter.usage.model_copy(deep=True),
     )
     return assemble(results)
