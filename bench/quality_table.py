@@ -143,6 +143,7 @@ def _stories(s: Stories) -> str:
         return "-" if x is None else f"{x:.0%}"
 
     return (
-        f"stories: {s.articles} articles of {s.clusters} clusters grouped into {s.stories} "
-        f"stories; same-story pairs precision {pct(s.precision)}, recall {pct(s.recall)}"
+        f"stories (the digest's grouping of all {s.articles} articles): {s.stories} stories for "
+        f"{s.clusters} clusters; same-story pairs: precision {pct(s.precision)}, "
+        f"recall {pct(s.recall)}"
     )

@@ -1,5 +1,6 @@
 """The quality benchmark's metric code, on hand-made briefings (no model, no quality threshold)."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,10 @@ from bench.quality_metrics import (
     grounding,
 )
 from bench.quality_stories import score
-from bench.quality_view import Doc, Line, Row, Shown, View
+from bench.quality_view import Doc, Line, Row, Shown, View, view_of
+from schemas import Briefing, BriefSentence, Citation, ClaimStatus, Source
+from schemas.briefing import Disagreement, FigureValue, Skipped, Usage
+from service.ingest import make_article
 
 ARTICLES = {
     "D1": "Troops killed 600 soldiers near the border, Seoul said. The ceremony was held.",
@@ -111,6 +115,50 @@ def test_containment_folds_case_and_whitespace_without_word_boundaries() -> None
     assert contains("Photograph: Jane Doe/AFP", "x photograph:  jane doe/afpGetty")
     assert not contains("Jane Doe", "John Doe")
     assert normalise(" A\u00a0 B\u201d ") == 'a b"'
+
+
+# What the metrics read of a real briefing
+
+
+def test_a_briefing_is_seen_by_document_name(tmp_path: Path) -> None:
+    files = {name: tmp_path / f"{name}.txt" for name in ARTICLES}
+    for name, path in files.items():
+        path.write_text(ARTICLES[name])
+    d1, d2 = (make_article(ARTICLES[n], str(files[n]), n) for n in ("D1", "D2"))
+    sources = [
+        Source(number=i, article_id=a.id, name="x", origin="x") for i, a in [(1, d1), (2, d2)]
+    ]
+    both = [Citation(source=1, article_id=d1.id, sentence_ids=[1])]
+    both.append(Citation(source=2, article_id=d2.id, sentence_ids=[2]))
+    wrong = [Citation(source=1, article_id=d2.id, sentence_ids=[1])]
+    lede = [
+        BriefSentence(text="a", claim_ids=["c1"], citations=both, status=ClaimStatus.CORROBORATED),
+        BriefSentence(text="b", claim_ids=["c2"], citations=wrong, status=ClaimStatus.CORROBORATED),
+    ]
+    values = [
+        FigureValue(value="600", citations=both[:1]),
+        FigureValue(value="650", citations=wrong),
+    ]
+    briefing = Briefing(
+        title="T",
+        lede=lede,
+        sections=[],
+        sources=sources,
+        claims=[],
+        articles=[d1, d2],
+        skipped=[Skipped(stage="extract", subject=str(files["D3"]), reason="invalid reply")],
+        disagreements=[Disagreement(topic="killed", values=values)],
+        model="m",
+        generated_at=datetime.now(UTC),
+        usage=Usage(),
+    )
+    seen = view_of(briefing, files)
+    assert seen.lines[0].docs == {"D1", "D2"}
+    assert seen.lines[0].cited == f"{d1.sentence(1).text} {d2.sentence(2).text}"
+    assert (seen.lines[0].resolves, seen.lines[1].resolves) == (True, False)
+    assert [v.docs for v in seen.rows[0].values] == [{"D1"}, {"D2"}]
+    assert (seen.docs["D3"].read, seen.docs["D3"].why_not_read) == (False, "invalid reply")
+    assert seen.docs["D1"].read
 
 
 # 1. Grounding
