@@ -13,14 +13,16 @@ entry when its text matches the entry's pattern (:mod:`bench.quality_match`); a 
    ``redundant`` counts the pairs of lines that state the same key fact (a pair stating several
    facts counts once). ``fact_doc_recall`` (JSON only): over the stated facts, the mean share
    of the fact's documents cited by the lines stating it.
-3. Disagreements: a key value is *shown* in a row when one of its alternatives occurs in one of
-   the row's values; a row *shows* a key disagreement when the row's text (topic and values)
-   matches the disagreement's pattern and at least two of its key values are shown in two
-   different values of the row. Recall = key disagreements shown by some row / key
-   disagreements. A row is *true* when it shows a key disagreement; *known false* when it shows
-   none but at least two values of one ``not_disagreements`` entry are shown in two different
-   values of it; else *unmatched*. Precision = true rows / rows (none when no row is shown).
-   ``stray`` (JSON): values of true rows that match no value of the disagreement they show.
+3. Disagreements: a key value is *shown* in a row's value when one of its alternatives occurs
+   in that value, or in that value followed by the row's topic (the row shows the unit or
+   scale in its topic: ``$1.2`` under ``trillion (amount)``); a row *shows* a key
+   disagreement when the row's text (topic and values) matches the disagreement's pattern and
+   at least two of its key values are shown in two different values of the row. Recall = key
+   disagreements shown by some row / key disagreements. A row is *true* when it shows a key
+   disagreement; *known false* when it shows none but at least two values of one
+   ``not_disagreements`` entry are shown in two different values of it; else *unmatched*.
+   Precision = true rows / rows (none when no row is shown). ``stray`` (JSON): values of
+   true rows that show no value of the disagreement they show.
 4. Clean-up and fairness: ``must_not_appear`` entries whose text occurs (containment, no word
    boundaries) in the briefing's title, lines or rows; documents *lost*: not read by the
    briefing (skipped, or none of its claims used), or with more than half of their sentences'
@@ -213,12 +215,16 @@ def shown_values(values: Sequence[Value], row: Row) -> dict[int, set[int]]:
     """For each key value shown in ``row``, the indexes of the row's values that show it."""
     found = {}
     for k, value in enumerate(values):
-        where = {
-            i for i, v in enumerate(row.values) if any(occurs(a, v.value) for a in value.match)
-        }
+        where = {i for i in range(len(row.values)) if _found(value, row, i)}
         if where:
             found[k] = where
     return found
+
+
+def _found(value: Value, row: Row, index: int) -> bool:
+    # Read as a reader reads the row: "$1.2" under "trillion (amount)" is $1.2 trillion.
+    shown = row.values[index].value
+    return any(occurs(a, shown) or occurs(a, f"{shown} {row.topic}") for a in value.match)
 
 
 def _two_apart(found: dict[int, set[int]]) -> bool:

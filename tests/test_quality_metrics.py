@@ -209,6 +209,20 @@ def test_a_shown_key_disagreement_is_recalled_and_true() -> None:
     assert result.precision == 1.0
 
 
+def test_a_value_is_read_with_the_unit_its_row_names() -> None:
+    size = {
+        "id": "d2",
+        "what": "size of the package",
+        "match": [["trillion"]],
+        "values": [
+            {"value": "nearly $1 trillion", "docs": ["D1"], "match": ["1 trillion"]},
+            {"value": "$1.2 trillion", "docs": ["D3"], "match": ["1.2 trillion"]},
+        ],
+    }
+    shown = row("trillion (amount)", "$1", "$1.2")
+    assert disagreements(view([], (shown,)), make_key(disagreements=[size])).true == 1
+
+
 def test_a_false_disagreement_lowers_precision() -> None:
     rows = (
         row("killed (soldiers)", "about 600", "at least 1,000"),
