@@ -76,6 +76,8 @@ _STOP = frozenset(_STOP_WORDS.split())
 
 @dataclass
 class Grounding:
+    """Metric 1: lines resolving, and lines whose numbers and names are in their sources."""
+
     lines: int = 0
     resolving: int = 0
     grounded: int = 0
@@ -85,6 +87,8 @@ class Grounding:
 
 @dataclass
 class FactResult:
+    """One key fact: the lines stating it and the documents they cite."""
+
     id: str
     stated_by: list[int]
     """Indexes of the lines that state it."""
@@ -95,6 +99,8 @@ class FactResult:
 
 @dataclass
 class Consolidation:
+    """Metric 2: key facts stated, stated once with all their documents, and repeats."""
+
     facts: int = 0
     stated: int = 0
     corroborated: int = 0
@@ -105,6 +111,8 @@ class Consolidation:
 
 @dataclass
 class RowResult:
+    """One "Where sources differ" row and its verdict."""
+
     topic: str
     values: list[str]
     verdict: str
@@ -115,6 +123,8 @@ class RowResult:
 
 @dataclass
 class Disagreements:
+    """Metric 3: key disagreements shown (recall) and rows that are real (precision)."""
+
     key: int = 0
     shown: int = 0
     rows: int = 0
@@ -131,6 +141,8 @@ class Disagreements:
 
 @dataclass
 class Cleanup:
+    """Metric 4: rubbish shown, documents lost, angles kept."""
+
     must_not_appear: int = 0
     hits: list[str] = field(default_factory=list)
     docs: int = 0
@@ -145,6 +157,8 @@ class Cleanup:
 
 @dataclass
 class Coverage:
+    """Metric 5: reference units matched and ROUGE against the reference summary."""
+
     units: int = 0
     units_matched: int = 0
     rouge1: float | None = None
@@ -154,6 +168,8 @@ class Coverage:
 
 @dataclass
 class Brevity:
+    """Metric 6: length against the articles, and lines copied whole."""
+
     briefing_words: int = 0
     article_words: int = 0
     copied: int = 0
