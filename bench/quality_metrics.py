@@ -5,9 +5,10 @@ entry when its text matches the entry's pattern (:mod:`bench.quality_match`); a 
 *documents* are those its citations name. A *row* is one "Where sources differ" entry.
 
 1. Grounding: ``resolving`` = lines whose every citation names a numbered source and existing
-   sentences of its article; ``grounded`` = lines whose every number (digits, thousands
-   separators dropped) and every name (a capitalised word other than the line's first) occurs,
-   by the matcher's rules, in the text of the source sentences the line cites.
+   sentences of its article; ``grounded`` = lines whose every number (digits with any letters
+   joined to them, ``18th``; thousands separators dropped) and every name (a capitalised word
+   other than the line's first) occurs, by the matcher's rules, in the text of the source
+   sentences the line cites.
 2. Consolidation: a key fact is *stated* when at least one line states it; *corroborated* when
    exactly one line states it and that line cites every document of the fact's ``docs``.
    ``redundant`` counts the pairs of lines that state the same key fact (a pair stating several
@@ -59,7 +60,7 @@ UNIT_SHARE = 0.5
 MOSTLY_SET_ASIDE = 0.5
 """A document with more than this share of its text set aside counts as lost."""
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*[A-Za-z]*")  # with "18th", "1980s", "5pm" whole
 _WORD = re.compile(r"[A-Za-z0-9][\w'\u2019.-]*")
 _NAME = re.compile(r"^[A-Z][\w'\u2019.-]*[A-Za-z0-9]$")
 _STOP_WORDS = """

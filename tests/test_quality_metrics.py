@@ -170,6 +170,8 @@ def test_grounding_finds_a_number_or_name_missing_from_the_cited_sentences() -> 
     result = grounding(view([good, bad]))
     assert (result.lines, result.resolving, result.grounded) == (2, 2, 1)
     assert "700" in result.ungrounded[0]
+    ordinal = line("An 18th-century tavern.", "D1", cited="the 18th century saloon")
+    assert grounding(view([ordinal])).grounded == 1
     assert "Moscow" in result.ungrounded[0]
 
 
