@@ -166,8 +166,13 @@ def _outcome(result: Result) -> str:
     if result.error:
         return f"failed: {result.error}"
     calls, hits = result.usage.get("calls", 0), result.usage.get("cache_hits", 0)
-    note = f"; key: {result.key_error}" if result.key_error else ""
-    return f"briefed in {result.wall_s:.1f} s ({calls} calls, {hits} from the cache){note}"
+    return f"briefed in {result.wall_s:.1f} s ({calls} calls, {hits} from the cache){_note(result)}"
+
+
+def _note(result: Result) -> str:
+    if result.key_error:
+        return f"; key: {result.key_error}"
+    return "" if result.has_key else "; no key: scored on what needs none"
 
 
 def say(message: str) -> None:

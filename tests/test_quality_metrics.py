@@ -1,10 +1,13 @@
 """The quality benchmark's metric code, on hand-made briefings (no model, no quality threshold)."""
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from bench.common import write_articles
+from bench.quality import Cluster, run
 from bench.quality_keys import KEYS, Key, KeyFileError, load_key
 from bench.quality_match import contains, matches, normalise, occurs
 from bench.quality_metrics import (
@@ -20,7 +23,9 @@ from bench.quality_stories import score
 from bench.quality_view import Doc, Line, Row, Shown, View, view_of
 from schemas import Briefing, BriefSentence, Citation, ClaimStatus, Source
 from schemas.briefing import Disagreement, FigureValue, Skipped, Usage
+from service import Settings
 from service.ingest import make_article
+from tests.fault_server import Plan, fault_server
 
 ARTICLES = {
     "D1": "Troops killed 600 soldiers near the border, Seoul said. The ceremony was held.",
@@ -381,3 +386,28 @@ def test_a_key_with_an_empty_group_is_refused(tmp_path: Path) -> None:
 def test_every_key_file_follows_the_format(path: Path) -> None:
     key = load_key(path)
     assert key.cluster == path.stem
+
+
+# The run
+
+
+def test_a_cluster_that_cannot_be_briefed_is_reported_and_the_run_goes_on(tmp_path: Path) -> None:
+    files = write_articles(tmp_path / "good", 3)
+    empty = tmp_path / "bad" / "D1.txt"
+    empty.parent.mkdir()
+    empty.write_text("")
+    clusters = [
+        Cluster("bad", {"D1": empty}, {}),
+        Cluster("good", {f"D{i}": p for i, p in enumerate(files, 1)}, {}),
+    ]
+    out = tmp_path / "result.json"
+    with fault_server(Plan()) as url:
+        settings = Settings(model="hosted_vllm/fault", api_base=url, cache_dir=tmp_path / "c")
+        results = run(clusters, settings, out)
+    assert results[0].error is not None
+    assert "D1.txt" in results[0].error
+    assert results[1].error is None
+    assert results[1].grounding is not None
+    assert results[1].grounding.lines == len(results[1].lines) > 0
+    written = json.loads(out.read_text())
+    assert [c["cluster"] for c in written["clusters"]] == ["bad", "good"]
