@@ -48,7 +48,7 @@ from bench.quality_metrics import (
 from bench.quality_stories import Stories, stories
 from bench.quality_table import table
 from bench.quality_view import View, view_of
-from service import BriefError, LocalModelError, Settings, brief, render
+from service import BriefError, Briefing, LocalModelError, Settings, brief, render
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -104,7 +104,8 @@ def _references(folder: Path) -> dict[str, Any]:
 
 
 def measure(cluster: Cluster, settings: Settings) -> Result:
-    """Brief ``cluster`` and score the briefing; a failure is recorded, not raised."""
+    """Brief ``cluster`` and score the briefing. A failure is recorded in the result, not
+    raised, except :class:`LocalModelError` (every cluster would fail alike)."""
     result = Result(cluster.name)
     started = time.perf_counter()
     try:
@@ -115,13 +116,17 @@ def measure(cluster: Cluster, settings: Settings) -> Result:
         result.error = " ".join(str(error).split())
         return result
     result.wall_s = time.perf_counter() - started
+    _score_safely(result, briefing, cluster)
+    return result
+
+
+def _score_safely(result: Result, briefing: Briefing, cluster: Cluster) -> None:
     result.usage = briefing.usage.model_dump(exclude={"stages"})
     result.markdown = render(briefing)
     try:
         score(result, view_of(briefing, cluster.files), cluster)
     except Exception as error:  # a scoring bug must not cost the other clusters' briefings
         result.error = f"scoring failed: {error!r}"
-    return result
 
 
 def score(result: Result, view: View, cluster: Cluster) -> None:
