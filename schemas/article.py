@@ -1,7 +1,7 @@
 """An ingested article: its text split into sentences with stable ids and offsets."""
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
 
@@ -55,6 +55,13 @@ def _inside(offset: int, starts: list[int], ends: list[int]) -> bool:
     """Whether ``offset`` falls in one of the spans (a binary search: linear ``kept``)."""
     index = bisect_right(starts, offset) - 1
     return index >= 0 and offset < ends[index]
+
+
+def covered_by(removed: Sequence[Removal]) -> Callable[[int], bool]:
+    """A test of whether an offset falls in one of ``removed``'s spans, each test a binary
+    search (a test per line of a long article stays linear in all)."""
+    starts, ends = _covered(removed)
+    return lambda offset: _inside(offset, starts, ends)
 
 
 class Sentence(BaseModel):

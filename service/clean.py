@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from schemas import Article, Removal, RemovedKind, SetAside
+from schemas.article import covered_by
 from service.guard import hostile_lines
 from service.ingest import CJK
 from service.verify import names, normal, stems
@@ -404,17 +405,14 @@ _CUT_OFF = re.compile(r"[^\W\d_][\w'\u2019-]*\s*(?:\.{3}|\u2026)\s*$")
 def _without_furniture(article: Article) -> Article:
     """The article with its page furniture set aside (beyond the line rules)."""
     every = list(_lines(article.text))
-    lines = [line for line in every if not _removed(article, line[0])]
+    removed = covered_by(article.removed)
+    lines = [line for line in every if not removed(line[0])]
     found = [
         *(_furniture_line(start, end, line) for start, end, line in lines),
-        *(r for r in _list_runs(every) if not _removed(article, r.start)),
+        *(r for r in _list_runs(every) if not removed(r.start)),
         *_cut_off(article, lines),
     ]
     return _with_removed(article, _distinct([r for r in found if r is not None]))
-
-
-def _removed(article: Article, offset: int) -> bool:
-    return any(r.start <= offset < r.end for r in article.removed)
 
 
 def _furniture_line(start: int, end: int, line: str) -> Removal | None:

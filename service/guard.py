@@ -124,6 +124,8 @@ def _homoglyphs() -> dict[str, str]:
 def folded(text: str) -> str:
     """The form screening matches: NFKC, no invisible format characters, look-alike letters
     mapped to Latin ones, case folded, accents dropped."""
+    if text.isascii():  # every step but case folding leaves ASCII as it is: most news lines
+        return text.casefold()
     plain = unicodedata.normalize("NFKC", text)
     plain = "".join(c for c in plain if unicodedata.category(c) != "Cf")
     # the table (loaded on first use) only matters for letters outside ASCII; look-alikes
