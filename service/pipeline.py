@@ -23,11 +23,12 @@ from service._exceptions import (
 from service.cache import ResponseCache
 from service.clean import claims_of_copies, clean, originals, suspected_injections
 from service.compose import build_briefing, compose, from_claims_only, number_sources
+from service.deployments import RoutedEndpoint
 from service.extract import extract
 from service.figures import disagreements
 from service.gateway import Endpoint, Gateway, LiteLLMEndpoint
 from service.ingest import Options, ingest
-from service.local_model import MODEL_ALIAS, EmbeddedEndpoint, LocalServer
+from service.local_model import EMBEDDED_IDENTITY, MODEL_ALIAS, EmbeddedEndpoint, LocalServer
 from service.merge import contest, merge
 from service.settings import EMBEDDED, Settings
 
@@ -52,10 +53,23 @@ class _NoProgress:
 
 def make_endpoint(settings: Settings) -> Endpoint:
     """The endpoint ``settings.model`` names."""
+    if settings.deployments:
+        return routed_endpoint(settings)
     if settings.model == EMBEDDED:
         server = LocalServer(settings.cache_dir, settings.local_threads, settings.local_context)
         return EmbeddedEndpoint(server, settings.local_url)
     return LiteLLMEndpoint(settings.model, settings.api_base)
+
+
+def routed_endpoint(settings: Settings) -> RoutedEndpoint:
+    """The model's deployments behind one Router; the embedded model's are its servers."""
+    if settings.model == EMBEDDED:  # deployments of `brief serve-model`, on other machines
+        model, identity = f"hosted_vllm/{MODEL_ALIAS}", EMBEDDED_IDENTITY
+    else:
+        model, identity = settings.model, f"{settings.model}@"
+    embedded = settings.model == EMBEDDED
+    cooldown = settings.deployment_cooldown
+    return RoutedEndpoint(model, settings.deployments, identity, cooldown, embedded)
 
 
 def _fallback_settings(settings: Settings, model: str) -> Settings:
