@@ -7,6 +7,7 @@ with that many parallel slots. ``refusing_url`` is an address where nothing list
 
 import socket
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -18,21 +19,26 @@ from tests.helpers import serve
 
 @dataclass
 class Served:
-    """One server of the fleet: its address, and the most calls it held at once."""
+    """One server of the fleet: its address, the most calls it held at once, and when its
+    first call came and its last call ended (``time.time()``, comparable across processes)."""
 
     url: str
     in_flight: int = 0
     peak: int = 0
+    first: float | None = None
+    last: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def enter(self) -> None:
         with self.lock:
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
+            self.first = self.first or time.time()
 
     def leave(self) -> None:
         with self.lock:
             self.in_flight -= 1
+            self.last = time.time()
 
 
 def _slotted(plan: Plan, slots: int, served: Served) -> type[BaseHTTPRequestHandler]:
