@@ -28,7 +28,13 @@ from service.extract import extract
 from service.figures import disagreements
 from service.gateway import Endpoint, Gateway, LiteLLMEndpoint
 from service.ingest import Options, ingest
-from service.local_model import EMBEDDED_IDENTITY, MODEL_ALIAS, EmbeddedEndpoint, LocalServer
+from service.local_model import (
+    EMBEDDED_IDENTITY,
+    MODEL_ALIAS,
+    EmbeddedEndpoint,
+    LocalServer,
+    Tuning,
+)
 from service.merge import contest, merge
 from service.settings import EMBEDDED, Settings
 
@@ -56,9 +62,19 @@ def make_endpoint(settings: Settings) -> Endpoint:
     if settings.deployments:
         return routed_endpoint(settings)
     if settings.model == EMBEDDED:
-        server = LocalServer(settings.cache_dir, settings.local_threads, settings.local_context)
-        return EmbeddedEndpoint(server, settings.local_url)
+        return EmbeddedEndpoint(local_server(settings), settings.local_url)
     return LiteLLMEndpoint(settings.model, settings.api_base)
+
+
+def local_server(settings: Settings) -> LocalServer:
+    """The embedded model's server as ``settings`` tune it (not started)."""
+    tuning = Tuning(
+        threads_from_load=settings.local_threads_from_load,
+        wait_policy=settings.local_wait_policy,
+        spin_count=settings.local_spin_count,
+        server_args=tuple(settings.local_server_args),
+    )
+    return LocalServer(settings.cache_dir, settings.local_threads, settings.local_context, tuning)
 
 
 def routed_endpoint(settings: Settings) -> RoutedEndpoint:

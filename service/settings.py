@@ -1,6 +1,7 @@
 """Settings, from ``BRIEF_*`` environment variables, read when a run starts (never at import)."""
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -92,7 +93,15 @@ class Settings(BaseSettings):
     retry_wait_max: float = Field(default=30.0, ge=0)
     """Longest wait between transport retries, Retry-After included (seconds)."""
     local_threads: int | None = Field(default=None, ge=1)
-    """CPU threads for the embedded model; default: all cores."""
+    """CPU threads for the embedded model; default: every CPU this process may use."""
+    local_threads_from_load: bool = False
+    """Give the embedded model only the CPUs other processes leave free at its start."""
+    local_wait_policy: Literal["active", "passive"] | None = None
+    """``OMP_WAIT_POLICY`` of the embedded model's threads; default: libgomp's."""
+    local_spin_count: int | None = Field(default=None, ge=0)
+    """``GOMP_SPINCOUNT`` of the embedded model's threads; default: libgomp's."""
+    local_server_args: list[str] = []
+    """More flags for the embedded model's server (``llama_cpp.server``), as a JSON list."""
     local_context: int = Field(default=8192, ge=2048)
     """Context window of the embedded model, in tokens."""
     glob: str | None = None
