@@ -20,20 +20,13 @@ import time
 from pathlib import Path
 
 from bench.common import model_server
+from bench.common import word as _word
 from service.digest.config import load_config
 from service.digest.run import run_digests
 from service.settings import Settings
 from tests.smtp_server import PASSWORD, USER, smtp_server, trusted_ca
 
 STORIES, PER_STORY, LATENCY = 100, 10, 1.0
-_SYLLABLES = ["ka", "lo", "mi", "ren", "tu", "va", "sel", "dor", "fin", "gar", "hol"]
-_SYLLABLES += ["jex", "bri", "nau", "pel", "qua", "ros", "tam", "vey", "zor", "ul", "om"]
-
-
-def _word(seed: int) -> str:
-    """A made-up word, distinct for each seed below 22**3."""
-    n = len(_SYLLABLES)
-    return _SYLLABLES[seed % n] + _SYLLABLES[seed // n % n] + _SYLLABLES[seed // n // n % n]
 
 
 def write_stories(folder: Path) -> None:
