@@ -91,7 +91,8 @@ def routed_endpoint(settings: Settings) -> RoutedEndpoint:
 def _fallback_settings(settings: Settings, model: str) -> Settings:
     # "model@http://host/v1" names a fallback on its own server; a plain name uses none.
     name, _, base = model.partition("@") if "@http" in model else (model, "", "")
-    return settings.model_copy(update={"model": name, "api_base": base or None})
+    update = {"model": name, "api_base": base or None, "deployments": []}  # not the model's
+    return settings.model_copy(update=update)
 
 
 def model_label(settings: Settings) -> str:

@@ -100,6 +100,18 @@ def test_when_every_server_fails_a_call_is_sent_at_most_retries_plus_one_times(
     assert sum(len(p.requests) for p in plans) == 3
 
 
+def test_when_every_deployment_fails_the_fallback_model_answers_on_its_own_server(
+    tmp_path: Path,
+) -> None:
+    plans, backup = [Plan(rate=1.0, faults=("503",)) for _ in range(2)], Plan()
+    with fleet(plans) as servers, fleet([backup]) as (spare,):
+        fallback = [f"hosted_vllm/backup@{spare.url}"]
+        settings = settings_for([s.url for s in servers], tmp_path, fallback_models=fallback)
+        results = send_all(make_gateway(settings), count=4)
+    assert answered(results)
+    assert {r["body"]["model"] for r in backup.requests} == {"backup"}
+
+
 def test_a_reply_from_one_server_is_reused_whichever_serves_next(tmp_path: Path) -> None:
     first, second = [Plan(), Plan()], [Plan()]
     with fleet(first) as servers:
