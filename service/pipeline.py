@@ -66,14 +66,19 @@ def make_endpoint(settings: Settings) -> Endpoint:
     return LiteLLMEndpoint(settings.model, settings.api_base)
 
 
-def local_server(settings: Settings) -> LocalServer:
-    """The embedded model's server as ``settings`` tune it (not started)."""
-    tuning = Tuning(
+def local_tuning(settings: Settings) -> Tuning:
+    """How ``settings`` tune the embedded model's server."""
+    return Tuning(
         threads_from_load=settings.local_threads_from_load,
         wait_policy=settings.local_wait_policy,
         spin_count=settings.local_spin_count,
         server_args=tuple(settings.local_server_args),
     )
+
+
+def local_server(settings: Settings) -> LocalServer:
+    """The embedded model's server as ``settings`` tune it (not started)."""
+    tuning = local_tuning(settings)
     return LocalServer(settings.cache_dir, settings.local_threads, settings.local_context, tuning)
 
 
@@ -91,7 +96,7 @@ def routed_endpoint(settings: Settings) -> RoutedEndpoint:
 def _fallback_settings(settings: Settings, model: str) -> Settings:
     # "model@http://host/v1" names a fallback on its own server; a plain name uses none.
     name, _, base = model.partition("@") if "@http" in model else (model, "", "")
-    update = {"model": name, "api_base": base or None, "deployments": []}  # not the model's
+    update: dict[str, object] = {"model": name, "api_base": base or None, "deployments": []}
     return settings.model_copy(update=update)
 
 
