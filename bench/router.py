@@ -30,13 +30,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from bench.digest import PER_STORY, STORIES, write_stories
+from bench.digest import PER_STORY, STORIES, mail_server, write_stories
 from service.digest.config import load_config
 from service.digest.run import run_digests
 from service.settings import Settings
 from tests.fault_server import Plan
 from tests.fleet import fleet, refusing_url
-from tests.smtp_server import PASSWORD, USER, smtp_server, trusted_ca
 
 LATENCY, SLOTS = 1.0, 4
 SCENARIOS = {
@@ -149,16 +148,8 @@ def main() -> None:
     names = sys.argv[1:] or list(SCENARIOS)
     root = Path(tempfile.mkdtemp(prefix="newsbrief-router-bench-"))
     write_stories(root / "news")
-    ca, ca_file = trusted_ca(root)
     print(f"load before: {os.getloadavg()[0]:.2f} (1-minute average), {os.cpu_count()} cores")
-    with smtp_server(ca) as (port, box):
-        os.environ.update(
-            BRIEF_SMTP_HOST="127.0.0.1",
-            BRIEF_SMTP_PORT=str(port),
-            BRIEF_SMTP_USER=USER,
-            BRIEF_SMTP_PASSWORD=PASSWORD,
-            SSL_CERT_FILE=str(ca_file),
-        )
+    with mail_server(root) as box:
         results = [run_scenario(name, root, root / "news", box.received) for name in names]
     print(f"load after: {os.getloadavg()[0]:.2f}")
     report(results)
