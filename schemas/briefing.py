@@ -230,6 +230,8 @@ class Briefing(BaseModel):
     """Figures, counts and dates the sources give differently ("Where sources differ")."""
     suspected_injections: list[SetAside] = []
     """Lines of any input that read as instructions to the model, set aside unread."""
+    set_aside: list[str] = []
+    """Articles most of whose text the clean-up set aside, each with how much, what and why."""
     rejected_claims: list[RejectedClaim] = []
     """Extracted claims that their evidence sentences did not state."""
     as_of: datetime | None = None

@@ -6,15 +6,17 @@
 
 ``brief`` is synchronous; ``abrief`` is the same coroutine for async callers. Both
 return a :class:`schemas.Briefing`. Importing this package never imports litellm.
-The nightly email digest (``brief digest run``) lives in :mod:`service.digest`.
+The nightly email digest (``brief digest run``) lives in :mod:`service.digest`;
+``python -m service`` is the ``brief`` command.
 """
+
+from importlib.metadata import PackageNotFoundError, version
 
 from schemas import Article, Briefing, BriefSentence, Citation, MergedClaim, Source
 from service._exceptions import (
     BriefError,
     BriefingError,
     BusyError,
-    CassetteMissError,
     ConfigError,
     DeliveryError,
     DigestError,
@@ -31,6 +33,11 @@ from service.pipeline import abrief, brief
 from service.render import render
 from service.settings import Settings
 
+try:
+    __version__ = version("newsbrief")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
+
 __all__ = [
     "Article",
     "BriefError",
@@ -38,7 +45,6 @@ __all__ = [
     "Briefing",
     "BriefingError",
     "BusyError",
-    "CassetteMissError",
     "Citation",
     "ConfigError",
     "DeliveryError",

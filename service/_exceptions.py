@@ -6,8 +6,7 @@
     ├── ModelError             a model call could not produce a usable reply
     │   ├── TransportError     the provider kept failing (after transport retries)
     │   ├── ReplyInvalidError  replies stayed invalid (after bounded re-asks)
-    │   ├── BudgetExceededError the run's token or cost cap stops further calls
-    │   └── CassetteMissError  a test asked for a reply no cassette holds (never retried)
+    │   └── BudgetExceededError the run's token or cost cap stops further calls
     ├── LocalModelError        the embedded model cannot run
     │   ├── LocalModelMissingError  the ``local`` extra is not installed
     │   └── WeightsMismatchError    the assembled weights fail their sha256 check
@@ -61,10 +60,6 @@ class ReplyInvalidError(ModelError):
 
 class BudgetExceededError(ModelError):
     """The run's token or cost budget does not allow another call."""
-
-
-class CassetteMissError(ModelError):
-    """A recorded-traffic test asked for a reply its cassette does not hold."""
 
 
 class LocalModelError(BriefError):

@@ -37,15 +37,16 @@ anchored in its own sentences (:func:`originals`, :func:`claims_of_copies`).
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from schemas import Article, ArticleClaims, Removal, RemovedKind, SetAside
-from service.extract import ground
+from schemas import Article, Removal, RemovedKind, SetAside
 from service.guard import hostile_lines
 from service.ingest import CJK
-from service.verify import normal, stems
+from service.verify import names, normal, stems
 
 COMMENTS_START = re.compile(
     r"^\s*(\d+\s+comments?|comments?\s*\(\d+\)|leave a (reply|comment)|reader comments|"
@@ -74,6 +75,18 @@ OFF_TOPIC_SHARE = 0.4
 OFF_TOPIC_MIN_ARTICLES = 3
 OFF_TOPIC_FULL_SET = 4
 """Other articles from which on: the bar is ``OFF_TOPIC_SHARE`` itself."""
+OFF_TOPIC_MIN_NAMES = 2
+"""Names (capitalised words) a paragraph must give to be judged another story."""
+OFF_TOPIC_NAMES_SHARE = 0.5
+"""At or above this share of its names known to the story, a paragraph is on the story."""
+OFF_TOPIC_MIN_BODY = 5
+"""Sentences an article must keep before a closing run of paragraphs is judged another story
+glued on: in a short excerpt, a paragraph that shares little is the outlet's own angle."""
+OFF_TOPIC_WHOLE = 0.75
+"""An article sharing under this share of the bar of its words, and under half of its names,
+with the other articles is, as a whole, about another story."""
+LEAD_SENTENCES = 3
+"""Sentences of an article, after its headline, that say what its story is."""
 
 
 def _lines(text: str) -> Iterator[tuple[int, int, str]]:
@@ -148,23 +161,93 @@ def off_topic_share(other_articles: int) -> float:
     return OFF_TOPIC_SHARE * min(1.0, math.sqrt(other_articles / OFF_TOPIC_FULL_SET))
 
 
-def _off_topic(article: Article, others: set[str], bar: float) -> list[Removal]:
-    removals = []
-    for start, end, line in _lines(article.text):
-        words = stems(line)
-        if len(line.split()) < OFF_TOPIC_MIN_WORDS or not words:
-            continue
-        share = len(words & others) / len(words)
-        if share < bar:
-            reason = f"only {share:.0%} of its words appear in the other articles"
-            removals.append(
-                Removal(kind=RemovedKind.OFF_TOPIC, start=start, end=end, reason=reason)
-            )
-    return removals
+@dataclass(frozen=True)
+class _Story:
+    """What the set says the story is: the words and names of the other articles and of
+    this article's headline and lead."""
+
+    words: frozenset[str]
+    names: frozenset[str]
+    lead: tuple[str, ...]
+
+    @classmethod
+    def of(cls, others: Sequence[Article], article: Article) -> "_Story":
+        texts = [s.text for a in others for s in a.kept]
+        lead = (article.title or "", *(s.text for s in article.kept[:LEAD_SENTENCES]))
+        return cls(frozenset().union(*map(stems, texts)), _names(texts), lead)
+
+    def excluding(self, line: str) -> "_Story":
+        """The story with the lead, less the paragraph judged (a short article is all lead)."""
+        lead = [t for t in self.lead if t not in line]
+        return _Story(self.words | set().union(*map(stems, lead)), self.names | _names(lead), ())
 
 
-def _vocabulary(article: Article) -> set[str]:
-    return set().union(*(stems(s.text) for s in article.kept)) if article.kept else set()
+def _names(texts: Sequence[str]) -> frozenset[str]:
+    # every word, folded as names() folds them: a name may open a sentence elsewhere
+    return frozenset(normal(" ".join(texts)).split())
+
+
+def _off_topic(article: Article, story: _Story, bar: float) -> list[Removal]:
+    whole = _whole_other_story(article, story, bar)
+    if whole is not None:
+        return [_off_topic_span(start, end, whole) for start, end, _ in _kept_lines(article)]
+    # Only the run of paragraphs that closes the article, and only after a body of its own:
+    # pages glue other stories on after the main one, while a paragraph in the middle, or
+    # in a short excerpt, is the outlet's own angle on the story.
+    tail: list[Removal] = []
+    for start, end, line in reversed(_paragraphs(article)):
+        why = _other_story(line, story.excluding(line), bar)
+        if why is None:
+            break
+        tail.insert(0, _off_topic_span(start, end, why))
+    body = [s for s in article.kept if not any(r.start <= s.start < r.end for r in tail)]
+    return tail if len(body) >= OFF_TOPIC_MIN_BODY else []
+
+
+def _off_topic_span(start: int, end: int, reason: str) -> Removal:
+    return Removal(kind=RemovedKind.OFF_TOPIC, start=start, end=end, reason=reason)
+
+
+def _whole_other_story(article: Article, story: _Story, bar: float) -> str | None:
+    """Why the whole article tells another story (a page about something else), or None."""
+    text = " ".join(s.text for s in article.kept)
+    found = _unlike(text, story, OFF_TOPIC_WHOLE * bar)
+    return _why("the whole article is another story", found) if found else None
+
+
+def _kept_lines(article: Article) -> list[tuple[int, int, str]]:
+    kept = [s.start for s in article.kept]
+    return [line for line in _lines(article.text) if any(line[0] <= k < line[1] for k in kept)]
+
+
+def _paragraphs(article: Article) -> list[tuple[int, int, str]]:
+    """The kept lines long enough to judge (``OFF_TOPIC_MIN_WORDS``), in order."""
+    return [line for line in _kept_lines(article) if len(line[2].split()) >= OFF_TOPIC_MIN_WORDS]
+
+
+def _other_story(line: str, story: _Story, bar: float) -> str | None:
+    """Why ``line`` tells another story, or None."""
+    found = _unlike(line, story, bar)
+    return _why("another story", found) if found else None
+
+
+def _unlike(text: str, story: _Story, bar: float) -> tuple[float, float] | None:
+    """The shares of ``text``'s words and names found in the story, when both are low: under
+    ``bar`` and under ``OFF_TOPIC_NAMES_SHARE`` of the people, places and organisations it
+    names (two at least: a text that names nobody shows no other story); else None."""
+    words, named = stems(text), names(text)
+    if not words or len(named) < OFF_TOPIC_MIN_NAMES:
+        return None
+    share = len(words & story.words) / len(words)
+    known = len(named & story.names) / len(named)
+    return (share, known) if share < bar and known < OFF_TOPIC_NAMES_SHARE else None
+
+
+def _why(what: str, shares: tuple[float, float]) -> str:
+    return (
+        f"{what}: only {shares[0]:.0%} of its words and {shares[1]:.0%} of the names it gives "
+        "appear in the other articles"
+    )
 
 
 NEAR_DUPLICATE = 90.0
@@ -224,22 +307,29 @@ def originals(articles: Sequence[Article]) -> list[Article]:
     return [a for a in articles if a.duplicate_of is None]
 
 
-def claims_of_copies(
-    claims: Sequence[ArticleClaims], articles: Sequence[Article]
-) -> list[ArticleClaims]:
-    """Each copy's claims, taken from its original and anchored in the copy's own sentences
-    (a copy whose sentences state none of them has none)."""
-    by_article = {c.article_id: c for c in claims}
-    found = []
-    for copy in articles:
-        original = by_article.get(copy.duplicate_of or "")
-        if original is None:
-            continue
-        try:
-            found.append(ground(original.extraction, copy))
-        except ValueError:
-            continue
-    return found
+MOSTLY = 0.5
+"""Share of an article's text above which setting it aside is worth a warning."""
+
+
+def set_aside_warnings(articles: Sequence[Article]) -> list[str]:
+    """One line for each article most of whose text was set aside, with what and why: a
+    reader must know when an outlet's article barely reached the briefing."""
+    return [w for w in map(_set_aside_warning, articles) if w is not None]
+
+
+def _set_aside_warning(article: Article) -> str | None:
+    total = sum(len(s.text) for s in article.sentences)
+    share = 1 - sum(len(s.text) for s in article.kept) / total if total else 0.0
+    if share <= MOSTLY:
+        return None
+    kinds = Counter(_short(r) for r in article.removed)
+    what = ", ".join(f"{kind}: {n}" for kind, n in kinds.most_common())
+    return f"{article.origin}: {share:.0%} of its text set aside ({what})"
+
+
+def _short(removal: Removal) -> str:
+    # "another story: only 20% of ..." reads "another story" in a list of reasons
+    return removal.reason.split(":")[0] if removal.kind is RemovedKind.OFF_TOPIC else removal.kind
 
 
 def suspected_injections(articles: Sequence[Article]) -> list[SetAside]:
@@ -257,16 +347,161 @@ def clean(articles: Sequence[Article]) -> list[Article]:
     return mark_duplicates([_with_removed(a, _too_long(a)) for a in _set_aside(articles)])
 
 
+# Page furniture that the line rules above do not know: photo credits and wire-photo
+# captions, site navigation and widgets, lists, and sentences cut off by an excerpt. Each
+# is written for the class (several phrasings), and is kept apart from the rules above.
+
+CREDIT = re.compile(
+    r"^\s*\(?\s*(?:photo(?:graph)?s?|pictures?|images?|credit|photo credit|image credit|"
+    r"illustration|video)\s*(?:by|:)\s*[^.!?]{0,100}\)?\s*$"
+    r"|\((?:[^()]*\b(?:credit|photograph|AP Photo|Reuters|AFP|EPA|Getty|Shutterstock)\b"
+    r"[^()]*)\)\s*$"
+    r"|\b[\w.\- ]{2,40}/(?:AFP|AP|EPA|Getty Images|Reuters|Bloomberg|Shutterstock|"
+    r"Anadolu|Xinhua|Sipa|Alamy|PA|Zuma)\b[^.!?]{0,60}$",
+    re.IGNORECASE,
+)
+"""A line that is a photo credit, or ends with one ("Photograph: X/AFP/Getty Images")."""
+WIRE_CAPTION = re.compile(
+    r"^\s*(?:ALTERNATE CROP|FILE(?: PHOTO)?\s*[-:\u2013\u2014]|"
+    r"(?:In this|This) (?:undated |handout |file |photo |image |frame |still )*"
+    r"(?:photo|image|picture|frame grab|video grab|screenshot|handout)\b|"
+    r"(?:In an? |This )?(?:undated )?(?:handout )?(?:photo|image) (?:released|provided|taken|"
+    r"made available|distributed) by\b)",
+    re.IGNORECASE,
+)
+"""A wire-photo caption: "ALTERNATE CROP OF ...", "FILE - In this ... photo", "In this
+image released by ...", "This undated photo provided by ..."."""
+NAVIGATION = re.compile(
+    r"^\s*(?:play\s+pause\b|skip to (?:main )?content\b|(?:home|news)\s*[>\u203a\u00bb|/]|"
+    r"you may (?:also )?(?:be interested in|like)\b|more (?:from|on) (?:this|our)\b|"
+    r"(?:story|article) continues? below\b|continue reading\b|newsletter sign[- ]up\b|"
+    r"(?:related|recommended|more) (?:stories|coverage|articles|reading)\b|"
+    r"all coverage of\b|further reading\b|watch:\s|listen:\s)"
+    r"|\[[~\w\s.-]{2,12}\]\s*$"
+    r"|\b\d{1,2}:\d{2}\s*(?:[AP]M|GMT|UTC|[ECMP][SD]?T|BST|CET)\s*$",
+    re.IGNORECASE,
+)
+"""Navigation, players and widgets: "play pause ...", "You May Also Be Interested In These
+Stories", "Story continues below", "Newsletter Sign Up ...", a link tagged "[TLD]", a
+headline or byline closed by its time stamp ("... October 15, 2013 5:39 PM")."""
+CONTRIBUTORS = re.compile(
+    r"^\s*(?:[\w.'\-]+\s+){1,4}contributed (?:reporting )?to this (?:report|story|article)\b"
+    r"|^\s*(?:additional )?(?:reporting|writing|editing) by\b"
+    r"|^\s*(?:\(?(?:reporting|editing) by [^)]*\)?\s*)+$",
+    re.IGNORECASE,
+)
+"""A credit line for the reporters and editors: "Jane Doe contributed to this report"."""
+LIST_SEPARATORS = re.compile(r"\s[|\u2022\u00b7]\s")
+"""Separators of items on one line ("A | B | C", "A \u2022 B \u2022 C")."""
+MIN_LIST_ITEMS = 3
+"""Items (separated on one line, or lines in a run) that make a list."""
+MAX_ITEM_WORDS = 8
+"""Words at most of a list item on a line of its own (a name, not a sentence)."""
+_CUT_OFF = re.compile(r"[^\W\d_][\w'\u2019-]*\s*(?:\.{3}|\u2026)\s*$")
+"""An excerpt cut mid-sentence: a word in lower case, then "..."."""
+
+
+def _without_furniture(article: Article) -> Article:
+    """The article with its page furniture set aside (beyond the line rules)."""
+    every = list(_lines(article.text))
+    lines = [line for line in every if not _removed(article, line[0])]
+    found = [
+        *(_furniture_line(start, end, line) for start, end, line in lines),
+        *(r for r in _list_runs(every) if not _removed(article, r.start)),
+        *_cut_off(article, lines),
+    ]
+    return _with_removed(article, _distinct([r for r in found if r is not None]))
+
+
+def _removed(article: Article, offset: int) -> bool:
+    return any(r.start <= offset < r.end for r in article.removed)
+
+
+def _furniture_line(start: int, end: int, line: str) -> Removal | None:
+    found = _furniture_kind(line)
+    return Removal(kind=found[0], start=start, end=end, reason=found[1]) if found else None
+
+
+def _furniture_kind(line: str) -> tuple[RemovedKind, str] | None:
+    if CREDIT.search(line):
+        return RemovedKind.CAPTION, "a photo credit"
+    if WIRE_CAPTION.match(line):
+        return RemovedKind.CAPTION, "a wire-photo caption"
+    if NAVIGATION.search(line):
+        return RemovedKind.BOILERPLATE, "site navigation or a widget"
+    if CONTRIBUTORS.search(line):
+        return RemovedKind.BOILERPLATE, "a credit for the reporters"
+    if len(LIST_SEPARATORS.findall(line)) >= MIN_LIST_ITEMS - 1:
+        return RemovedKind.BOILERPLATE, "a list of items, not a claim"
+    if line.rstrip().endswith(":"):
+        return RemovedKind.BOILERPLATE, "introduces a list or a quote, states nothing itself"
+    return None
+
+
+def _list_runs(lines: Sequence[tuple[int, int, str]]) -> Iterator[Removal]:
+    """Runs of ``MIN_LIST_ITEMS`` or more lines that are items (a few words, no verb-like
+    end): business or product names are not claims, and never the lede."""
+    run: list[tuple[int, int, str]] = []
+    for line in [*lines, (0, 0, "")]:
+        if _item(line[2]):
+            run.append(line)
+            continue
+        if len(run) >= MIN_LIST_ITEMS:
+            for start, end, _ in run:
+                yield Removal(
+                    kind=RemovedKind.BOILERPLATE, start=start, end=end, reason="an item of a list"
+                )
+        run = []
+
+
+def _item(line: str) -> bool:
+    # "Joe's Diner, 12 Main St" or "- Acme Tools": a few words, mostly capitalised, with no
+    # end of a sentence; a bullet mark or number may open it
+    words = re.sub(r"^\s*(?:[-*\u2022\u00b7]|\d+[.)])\s+", "", line).split()
+    if not words or len(words) > MAX_ITEM_WORDS or line.rstrip()[-1] in SENTENCE_END:
+        return False
+    capitalised = sum(w[0].isupper() or w[0].isdigit() for w in words)
+    return capitalised * 2 > len(words)
+
+
+def _cut_off(article: Article, lines: Sequence[tuple[int, int, str]]) -> Iterator[Removal]:
+    """The last sentence of a line, when an excerpt cut it mid-clause ("... found the...")."""
+    ends = {end for _, end, _ in lines}
+    for sentence in article.sentences:
+        if sentence.end in ends and _CUT_OFF.search(sentence.text) and _mid_clause(sentence.text):
+            yield Removal(
+                kind=RemovedKind.FRAGMENT,
+                start=sentence.start,
+                end=sentence.end,
+                reason="cut off mid-sentence",
+            )
+
+
+def _mid_clause(text: str) -> bool:
+    last = re.sub(r"(?:\.{3}|\u2026)\s*$", "", text).split()[-1]
+    return last[0].islower()
+
+
+def _distinct(removals: list[Removal]) -> list[Removal]:
+    # one removal per span, the first rule's
+    seen: set[int] = set()
+    kept = []
+    for removal in removals:
+        if removal.start not in seen:
+            seen.add(removal.start)
+            kept.append(removal)
+    return kept
+
+
 def _set_aside(articles: Sequence[Article]) -> list[Article]:
-    first = [a.model_copy(update={"removed": _line_removals(a)}) for a in articles]
+    first = [
+        _without_furniture(a.model_copy(update={"removed": _line_removals(a)})) for a in articles
+    ]
     if len(first) < OFF_TOPIC_MIN_ARTICLES:
         return first
-    vocab = [_vocabulary(a) for a in first]
+    bar = off_topic_share(len(first) - 1)
     cleaned = []
     for i, article in enumerate(first):
-        others = set().union(*(v for j, v in enumerate(vocab) if j != i))
-        marked = {(r.start, r.end) for r in article.removed}
-        found = _off_topic(article, others, off_topic_share(len(first) - 1))
-        extra = [r for r in found if (r.start, r.end) not in marked]
-        cleaned.append(_with_removed(article, extra))
+        story = _Story.of([a for j, a in enumerate(first) if j != i], article)
+        cleaned.append(_with_removed(article, _off_topic(article, story, bar)))
     return cleaned

@@ -7,8 +7,7 @@ is re-asked; if the last reply still does, the offending sentences are dropped a
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -16,23 +15,16 @@ from pydantic import ValidationError
 
 from schemas import (
     Article,
-    Briefing,
-    BriefSentence,
     Check,
     ClaimStatus,
-    Disagreement,
     Draft,
     DraftSection,
     DraftSentence,
     DroppedSentence,
     MergedClaim,
     RepairedSentence,
-    Section,
-    Source,
-    Usage,
 )
-from schemas.briefing import citations
-from schemas.compose import FILL_HEADING, RESERVED_KEYS, heading_key, plain_heading
+from schemas.compose import RESERVED_KEYS, heading_key, plain_heading
 from service._exceptions import BriefingError, ReplyInvalidError
 from service.gateway import Gateway, ModelRequest
 from service.guard import as_data, folded, hostile
@@ -315,10 +307,11 @@ def _checked_title(title: str, claims: dict[str, MergedClaim]) -> str:
     # Korean War" over an article on another war): every content word must be the claims'.
     backing = " ".join(c.text for c in claims.values())
     stated = numbers(title) <= numbers(backing) and coverage(title, backing) == 1.0
-    return title if stated and _fit_title(title) else FALLBACK_TITLE
+    return title if stated and fit_title(title) else FALLBACK_TITLE
 
 
-def _fit_title(title: str | None) -> bool:
+def fit_title(title: str | None) -> bool:
+    """Whether ``title`` may head a briefing: non-empty, and no line of it reads as an injection."""
     # a title that reads as an instruction to the model (whether or not the clean-up set its
     # line aside) is never the briefing's headline; each of its lines is screened
     if not title or not title.strip():
@@ -326,138 +319,27 @@ def _fit_title(title: str | None) -> bool:
     return not any(hostile(line) for line in [title, *title.splitlines()])
 
 
-def headline(title: str, articles: Sequence[Article]) -> str:
-    """A source's own headline when there is one, else ``title`` (checked, or the fallback).
-
-    A composed title passing the word checks can still relate the words wrongly ("North
-    Korea's war with Ukraine"): a headline a source wrote is its own, checkable words. A
-    headline that is a suspected injection is passed over for the next, or the fallback.
-    """
-    found = next((a.title for a in articles if _fit_title(a.title)), None)
-    return found or (title if _fit_title(title) else FALLBACK_TITLE)
-
-
 def fill(composed: Composed, claims: Sequence[MergedClaim]) -> Composed:
-    """Top up a draft left thin by its checks with the best-supported unused claims."""
+    """``composed``, topped up if its checks left it thin with the best-supported unused claims."""
     sentences = composed.draft.all_sentences()
-    missing = MIN_SENTENCES - len(sentences)
+    missing = MIN_SENTENCES - len(sentences) - len(composed.filled)
     used = {c for s in sentences for c in s.claims}
     said = [s.text for s in sentences]
+    added: list[DraftSentence] = []
     # the disputed figures first: a reader must meet them in the body, marked as disputed
     ranked = sorted(shown_claims(claims), key=lambda c: c.status is not ClaimStatus.CONTESTED)
     for claim in ranked:
-        if len(composed.filled) >= missing:
+        if len(added) >= missing:
             break
         if claim.id in used or any(coverage(claim.text, t) >= MIN_ANCHOR for t in said):
             continue  # already said, perhaps inside a longer sentence
         text = attributed(claim.text, [claim])
-        composed.filled.append(DraftSentence.model_construct(claims=[claim.id], text=text))
+        added.append(DraftSentence.model_construct(claims=[claim.id], text=text))
         said.append(claim.text)
-    return composed
+    return replace(composed, filled=[*composed.filled, *added])
 
 
 def from_claims_only(claims: Sequence[MergedClaim], articles: Sequence[Article]) -> Composed:
     """A briefing made by code alone, when no composer can be asked (the budget is spent)."""
     empty = Draft.model_construct(title=FALLBACK_TITLE, lede=[], sections=[])
     return fill(Composed(empty, []), claims)
-
-
-def number_sources(articles: Sequence[Article]) -> list[Source]:
-    """One numbered source per article, in input order."""
-    number_of = {a.id: i for i, a in enumerate(articles, 1)}
-    return [
-        Source(
-            number=i,
-            article_id=a.id,
-            name=a.source,
-            title=a.title,
-            origin=a.origin,
-            url=a.url,
-            published=a.published,
-            duplicate_of=number_of.get(a.duplicate_of or ""),
-        )
-        for i, a in enumerate(articles, 1)
-    ]
-
-
-def cite(
-    sentence: DraftSentence,
-    claims: dict[str, MergedClaim],
-    sources: list[Source],
-    record: list[Check] | None = None,
-    outcome: str = "as written",
-) -> BriefSentence:
-    """Resolve a draft sentence's claim ids into source citations."""
-    number_of = {s.article_id: s.number for s in sources}
-    cited = [
-        (support.article_id, i)
-        for claim_id in sentence.claims
-        for support in claims[claim_id].support
-        for i in support.sentence_ids
-    ]
-    return BriefSentence(
-        text=sentence.text,
-        claim_ids=list(sentence.claims),
-        citations=citations(cited, number_of),
-        status=_status({claims[c].status for c in sentence.claims}),
-        checks=record or [],
-        outcome=outcome,
-    )
-
-
-def _status(statuses: set[ClaimStatus]) -> ClaimStatus:
-    # contested wins: a sentence stating a disputed figure must never read as settled
-    for status in (ClaimStatus.CONTESTED, ClaimStatus.SINGLE_SOURCE):
-        if status in statuses:
-            return status
-    return ClaimStatus.CORROBORATED
-
-
-_FROM_CLAIMS = [
-    Check(name="wording", passed=True, detail="the claim's own wording, grounded at extraction")
-]
-
-
-def build_briefing(
-    composed: Composed,
-    claims: Sequence[MergedClaim],
-    articles: Sequence[Article],
-    model: str,
-    disagreements: Sequence[Disagreement] = (),
-) -> Briefing:
-    """The briefing, with every sentence's citations resolved by code. Usage is filled later."""
-    by_id = {c.id: c for c in claims}
-    sources = number_sources(articles)
-    repaired = {r.replacement for r in composed.repaired}
-
-    def resolve(sentences: list[DraftSentence]) -> list[BriefSentence]:
-        return [
-            cite(s, by_id, sources, composed.checks.get(s.text), _outcome(s.text, repaired))
-            for s in sentences
-        ]
-
-    filled = [cite(s, by_id, sources, _FROM_CLAIMS, "from claims") for s in composed.filled]
-    sections = [
-        Section(heading=s.heading, sentences=resolve(s.sentences)) for s in composed.draft.sections
-    ]
-    if filled:
-        sections.append(Section(heading=FILL_HEADING, sentences=filled, from_claims=True))
-    return Briefing(
-        title=headline(composed.draft.title, articles),
-        lede=resolve(composed.draft.lede),
-        sections=sections,
-        sources=sources,
-        claims=list(claims),
-        articles=list(articles),
-        dropped=composed.dropped,
-        repaired=composed.repaired,
-        disagreements=list(disagreements),
-        as_of=max((a.published for a in articles if a.published), default=None),
-        model=model,
-        generated_at=datetime.now(UTC),
-        usage=Usage(),
-    )
-
-
-def _outcome(text: str, repaired: set[str]) -> str:
-    return "repaired" if text in repaired else "as written"

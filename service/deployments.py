@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service._exceptions import ModelError
-from service.gateway import _litellm
+from service.gateway import ViaLiteLLM, _litellm
 from service.settings import Deployment
 
 GROUP = "newsbrief"
@@ -191,7 +191,7 @@ def router_entries(model: str, deployments: Sequence[Deployment]) -> list[dict[s
     return entries
 
 
-class RoutedEndpoint:
+class RoutedEndpoint(ViaLiteLLM):
     """The gateway endpoint for a model served by several deployments, through the Router.
 
     ``identity`` is the model's (the cache key's part), the same whichever deployment

@@ -9,6 +9,7 @@ by another path, or a future prompt that asks for wording, is re-anchored or rej
 a repeated claim is dropped. A reply left with no claim is re-asked like an invalid one.
 """
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -121,3 +122,21 @@ async def extract(gateway: Gateway, article: Article, reasks: int) -> ArticleCla
         lambda content: parse_extraction(content, article),
         reasks,
     )
+
+
+def claims_of_copies(
+    claims: Sequence[ArticleClaims], articles: Sequence[Article]
+) -> list[ArticleClaims]:
+    """Each copy's claims, taken from its original and anchored in the copy's own sentences
+    (a copy whose sentences state none of them has none)."""
+    by_article = {c.article_id: c for c in claims}
+    found = []
+    for copy in articles:
+        original = by_article.get(copy.duplicate_of or "")
+        if original is None:
+            continue
+        try:
+            found.append(ground(original.extraction, copy))
+        except ValueError:
+            continue
+    return found

@@ -24,13 +24,14 @@ No model call: every rule is checkable and every value and attribution is source
 nothing here can be invented. The lexicons are the limit, and what they miss is not shown.
 """
 
+import math
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from schemas import Article, Disagreement, FigureValue, MergedClaim, Source
 from schemas.briefing import citations
-from service.verify import STOPWORDS, numbers
+from service.verify import STOPWORDS, normal, numbers
 
 _HEDGE = (
     r"about|around|approximately|roughly|nearly|almost|some|over|more than|fewer than|"
@@ -39,8 +40,8 @@ _HEDGE = (
 )
 _FIGURE = re.compile(
     rf"(?:\b(?P<hedge>{_HEDGE})\s+)?(?P<value>"
-    r"(?<![\w.,:\-])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\s+(?:thousand|million|billion))?"
-    r"|(?<![\w.,:\-])\d+(?:\.\d+)?(?:\s+(?:thousand|million|billion)|bn|m)?(?![\w:])"
+    r"(?<![\w.,:\-])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\s+(?:thousand|million|billion|trillion))?"
+    r"|(?<![\w.,:\-])\d+(?:\.\d+)?(?:\s+(?:thousand|million|billion|trillion)|bn|m|tn)?(?![\w:])"
     r"|\b(?:several|a few|many|tens of|hundreds of)\s+(?:thousand|hundred|million)s?\b"
     r"|\b(?:thousands|hundreds|dozens|millions)\b)",
     re.IGNORECASE,
@@ -106,13 +107,23 @@ UNITS = (
 )  # fmt: skip
 """Counted nouns that are units: the unit is what is measured ("4,500 acres")."""
 _PERCENT = re.compile(r"^\s*(?:%|(?:percent|per cent|percentage points?)\b)", re.I)
-_CURRENCY_BEFORE = re.compile(r"(?:[$€£¥]|\b(?:US|A|C|NZ|HK)\$)\s*$")
+_CURRENCY_BEFORE = re.compile(
+    rf"(?:\b(?P<hedge>{_HEDGE})\s+)?(?P<sign>[$€£¥]|\b(?:US|A|C|NZ|HK)\$)\s*$", re.IGNORECASE
+)
 _CURRENCY_AFTER = re.compile(
     r"^\s*(?:dollars|euros|pounds|yen|yuan|rupees|francs|crowns|kronor|krone|pesos|rubles)\b",
     re.I,
 )
 PERCENT, AMOUNT = "percent", "amount"
 """Shares and sums of money: what they measure is told by the words around them."""
+COUNT = "number"
+"""A count of a plural noun outside the lexicons ("50,000 pages", "30 arrests")."""
+_NOT_COUNTED = frozenset(
+    {"years", "months", "weeks", "days", "hours", "minutes", "seconds", "decades", "times",
+     "centuries", "percent", "points", "others", "ones", "things", "ways", "terms", "items"}
+)  # fmt: skip
+_PHRASE_END = re.compile(r",|\band\b|\bor\b")
+_OWN_PHRASE = re.compile(r",|\b(?:as part of|who|which|that|because)\b")
 _NOT_CONTEXT = frozenset(
     {"percent", "per", "cent", "point", "points", "year", "monday", "tuesday", "wednesday",
      "thursday", "friday", "saturday", "sunday", "about", "around", "nearly", "some"}
@@ -184,6 +195,11 @@ class Mention:
     """A word of time ("later", "more recent") stands between it and the figure before it."""
     context: tuple[str, ...] = ()
     """For a share or a sum of money: the content words around it, which tell what of."""
+    scope: frozenset[str] = frozenset()
+    """Where, when and of what the figure is given ("year:2014", "place:kursk province"):
+    read only for disagreements (``mentions(..., scoped=True)``)."""
+    subjects: frozenset[str] = frozenset()
+    """Names the clause gives before the figure, its speaker aside (whose share, whose sum)."""
 
 
 def _words(text: str) -> list[str]:
@@ -207,8 +223,10 @@ def _outcome(window: str) -> str | None:
     return _phrase_in(OUTCOMES, window)
 
 
-def _measure(before: str, after: str) -> str | None:
-    return _outcome(after) or _phrase_in(ACTIONS, after) or _phrase_in(ACTIONS, before)
+def _measure(before: str, after: str, scoped: bool = False) -> str | None:
+    # scoped, an outcome just before the figure counts too: "police arrested 55 protesters"
+    told = _outcome(" ".join(_words(before)[-2:])) if scoped else None
+    return _outcome(after) or told or _phrase_in(ACTIONS, after) or _phrase_in(ACTIONS, before)
 
 
 def _noun(after: str) -> str | None:
@@ -237,6 +255,26 @@ def value_key(value: str) -> str:
         return min(found)
     low = re.sub(r"\b(?:several|a few|many)\s+", "", value.lower())
     return re.sub(r"s\b", "", re.sub(rf"^(?:{_HEDGE})\s+", "", low))
+
+
+def rounds_to(exact: str, rough: str) -> bool:
+    """Whether the value key ``rough`` is ``exact`` rounded or cut to fewer significant
+    digits (two at least): "$43 million" and "nearly $44 million" are $43,885,310; "$1
+    trillion" is not $1.2 trillion."""
+    try:
+        value, target = float(exact), float(rough)
+    except ValueError:
+        return False
+    digits = _significant(rough)
+    if value <= 0 or digits < 2 or digits >= _significant(exact):
+        return False
+    step = 10 ** (math.floor(math.log10(value)) - digits + 1)
+    return target in (round(value / step) * step, math.floor(value / step) * step)
+
+
+def _significant(key: str) -> int:
+    digits = key.replace(".", "").lstrip("0")
+    return len(digits if "." in key else digits.rstrip("0"))
 
 
 def attribution(sentence: str) -> str | None:
@@ -286,22 +324,30 @@ def _clause_attribution(text: str, position: int, said: str | None) -> str | Non
     return None if _TIME_WORDS.search(clause) else attribution(clause) or said
 
 
-def mentions(article: Article) -> Iterator[Mention]:
-    """Every figure and first-date in the article's kept sentences."""
+def mentions(article: Article, *, scoped: bool = False) -> Iterator[Mention]:
+    """Every figure and first-date in the article's kept sentences; ``scoped``, as read for
+    disagreements: with each figure's scope, counts of any plural noun, and days of events."""
     for sentence in article.kept:
         said = attribution(sentence.text)
-        yield from _figures(article.id, sentence.id, sentence.text, said)
+        found = _figures(article.id, sentence.id, sentence.text, said, scoped)
+        yield from (_scoped(m, sentence.text) for m in found) if scoped else found
         yield from _dates(article.id, sentence.id, sentence.text, said)
+        if scoped:
+            yield from _days(article.id, sentence.id, sentence.text, said)
 
 
-def _figures(article_id: str, sentence_id: int, text: str, said: str | None) -> Iterator[Mention]:
+def _figures(
+    article_id: str, sentence_id: int, text: str, said: str | None, scoped: bool = False
+) -> Iterator[Mention]:
     found = [m for m in _FIGURE.finditer(text) if not _is_date_or_year(m, text)]
     for i, match in enumerate(found):
         end = found[i + 1].start() if i + 1 < len(found) else len(text)
         after = _BREAK.split(text[match.end() : end])[0]
-        before = _BREAK.split(text[max(0, match.start() - 40) : match.start()])[-1]
-        measure, noun, context = _what(before, after)
-        if measure is None or _hypothetical(before, after) or _object_of(before, after):
+        start = max(0, match.start() - 40, found[i - 1].end() if i and scoped else 0)
+        before = _BREAK.split(text[start : match.start()])[-1]
+        measure, noun, context = _what(before, after, scoped)
+        own = _OWN_PHRASE.split(after)[0] if scoped else after  # "..., which may have had"
+        if measure is None or _hypothetical(before, own) or _object_of(before, after):
             continue
         wording = _unit_wording(match.group(0), measure, before, after)
         who = _clause_attribution(text, match.start(), said)
@@ -312,17 +358,51 @@ def _figures(article_id: str, sentence_id: int, text: str, said: str | None) -> 
         )
 
 
-def _what(before: str, after: str) -> tuple[str | None, str | None, tuple[str, ...]]:
-    """What a figure counts: (measure, counted noun, context words of a share or amount)."""
+def _what(
+    before: str, after: str, scoped: bool = False
+) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """What a figure counts: (measure, counted noun, context words of a share or amount);
+    ``scoped``, a plural noun the lexicons do not know is counted too ("50,000 pages")."""
     for measure, unit in ((PERCENT, _PERCENT), (AMOUNT, _CURRENCY_AFTER)):
         if unit.match(after) or (measure == AMOUNT and _CURRENCY_BEFORE.search(before)):
-            words = [*_words(before)[-4:], *_words(unit.sub("", after))[:3]]
-            context = tuple(w.lower() for w in words if _content(w))
+            # scoped: the figure's own phrase ("earned $141 million and paid ..." is not paid)
+            rest = _PHRASE_END.split(unit.sub("", after))[0] if scoped else unit.sub("", after)
+            context = _context(before, rest, scoped)
             return (measure, None, context) if context else (None, None, ())
     noun = _noun(after)
-    if noun in UNITS:
-        return noun, None, ()
-    return _measure(before, after), noun, ()
+    if noun in UNITS:  # scoped: "30 km from the capital" is not "a radius of 20 km"
+        return noun, None, _context(before, after.split(maxsplit=1)[-1]) if scoped else ()
+    if not scoped:
+        return _measure(before, after), noun, ()
+    counted = _measure(before, after, scoped)
+    plural = _plural(after)
+    if counted is None and plural is not None:
+        return COUNT, plural, ()
+    return counted, noun, ()
+
+
+def _plural(after: str) -> str | None:
+    """The plural noun a figure counts, within its next three words ("30 new arrests")."""
+    words = [w.lower() for w in _words(after)[:3] if not w[0].isupper()]
+    return next((w for w in words if w not in _SKIP and _countable(w)), None)
+
+
+def _context(before: str, after: str, scoped: bool = True) -> tuple[str, ...]:
+    """The content words around a figure, which tell what it measures."""
+    words = [*_words(before)[-(6 if scoped else 4) :], *_words(after)[:3]]
+    return tuple(w.lower() for w in words if _content(w) and _measured(w, scoped))
+
+
+def _countable(noun: str | None) -> bool:
+    # a plural noun, not a length of time: "pages", "arrests", "voters"; not "years"
+    return bool(
+        noun
+        and noun.isalpha()
+        and len(noun) > 3
+        and noun.endswith("s")
+        and not noun.endswith(("ss", "us", "is"))
+        and noun not in _NOT_COUNTED
+    )
 
 
 def _unit_wording(wording: str, measure: str, before: str, after: str) -> str:
@@ -333,9 +413,15 @@ def _unit_wording(wording: str, measure: str, before: str, after: str) -> str:
         return wording
     sign = _CURRENCY_BEFORE.search(before)
     if sign:
-        return f"{sign.group(0).strip()}{wording}"
+        hedge = f"{sign.group('hedge')} " if sign.group("hedge") else ""
+        return f"{hedge}{sign.group('sign')}{wording}"
     name = _CURRENCY_AFTER.match(after)
     return f"{wording} {name.group(0).strip()}" if name else wording
+
+
+def _measured(word: str, scoped: bool) -> bool:
+    # scoped, a name ("Clinton", "Biden's") tells whose figure it is, not what it measures
+    return not (scoped and word[0].isupper())
 
 
 def _content(word: str) -> bool:
@@ -361,6 +447,149 @@ def _object_of(before: str, after: str) -> bool:
     # "paid tribute to dozens of soldiers who died": counts whom the tribute was paid to
     preposition = re.search(r"\b(?:to|for|with|by)\s+(?:the\s+)?$", before)
     return bool(preposition and re.search(r"\b(?:who|which|that|whom)\b", after))
+
+
+_WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+_RANGE = re.compile(
+    r"\b((?:19|20)\d\d)\s*(?:-|\u2013|to|through|until|and)\s*((?:19|20)\d\d)\b", re.I
+)
+_YEAR = re.compile(r"(?<!since )\b(?:19|20)\d\d\b")
+_RELATIVE_YEAR = re.compile(r"\b(last|this|next|previous) year\b", re.I)
+_RATE = re.compile(
+    r"\b(?:average|averaged|a year|per year|annual|annually|each year|a day|per day|daily|"
+    r"a month|per month|monthly|a week|per week|weekly)\b",
+    re.I,
+)
+_DAY = re.compile(rf"\b({_WEEKDAYS}|yesterday|today)\b", re.I)
+_CUMULATIVE = re.compile(
+    r"\b(?:since|so far|in total|overall|to date|altogether|cumulative|in all)\b", re.I
+)
+_PLACE = re.compile(
+    r"\b(?:in|at|from)\s+(?:(?:the|a|one|a single)\s+)?((?:[\w'\u2019-]+\s+){0,3}?"
+    r"(?:province|region|state|county|city|district|oblast|prefecture|municipality|"
+    r"township|town|village|hospital|school|camp|prison|neighbou?rhood)"
+    r"(?:\s+of\s+[A-Z][\w'\u2019-]+)?)\b",
+    re.I,
+)
+_SAID_ON = re.compile(
+    rf"{_SAY.pattern}(?:\s+[\w.]+){{0,3}}?\s+(?:on\s+|late\s+|early\s+)?(?:{_WEEKDAYS}|"
+    r"yesterday|today)\b"
+)
+_NEAR = 60
+"""Characters on either side of a figure in which a place, a day or a window is its scope."""
+_STRICT = (PERCENT, AMOUNT, COUNT)
+"""Measures told by their words alone: compared only when their scopes are the same."""
+
+
+def _scoped(mention: Mention, text: str) -> Mention:
+    """The mention with where, when and of whom its clause says it is given."""
+    clause, at = _clause(text, mention.position)
+    said = set(normal(mention.attribution or "").split())
+    subjects = _named(clause[:at]) - said - _CALENDAR if _strict(mention.measure) else set()
+    return replace(mention, scope=_scope(clause, at, mention.measure), subjects=frozenset(subjects))
+
+
+def _named(text: str) -> set[str]:
+    # names, the one opening the sentence included ("Nokia's share"), common words aside
+    found = re.findall(r"\b[A-Z][\w'\u2019-]*", text)
+    return {
+        w for m in found for w in normal(m.split("'")[0].split("\u2019")[0]).split()
+    } - STOPWORDS
+
+
+def _clause(text: str, position: int) -> tuple[str, int]:
+    """The clause of ``text`` holding ``position``, and the position in it."""
+    start = max((b.end() for b in _BREAK.finditer(text) if b.end() <= position), default=0)
+    end = min((b.start() for b in _BREAK.finditer(text) if b.start() > position), default=len(text))
+    return text[start:end], position - start
+
+
+def _scope(clause: str, at: int, measure: str) -> frozenset[str]:
+    found = {f"years:{a}-{b}" for a, b in _RANGE.findall(clause)}
+    if not found:
+        found = {f"year:{y}" for y in _YEAR.findall(clause)}
+    found |= {f"year:{r.lower()}" for r in _RELATIVE_YEAR.findall(clause)}
+    found |= {f"rate:{r.lower()}" for r in _RATE.findall(clause)}
+    near = clause[max(0, at - _NEAR) : at + _NEAR]
+    found |= {f"place:{' '.join(p.lower().split())}" for p in _PLACE.findall(near)}
+    if measure not in (PERCENT, AMOUNT) and measure not in UNITS:
+        events = _SAID_ON.sub("", near)  # "said late Monday": when it was said
+        found |= {f"when:{d.lower()}" for d in _DAY.findall(events)}
+        found |= {"when:since" for _ in _CUMULATIVE.findall(events)}
+    return frozenset(found)
+
+
+_CALENDAR = frozenset(w.lower() for w in [*MONTHS, *_WEEKDAYS.split("|")])
+
+
+def _strict(measure: str) -> bool:
+    return measure in _STRICT or measure in UNITS
+
+
+def _compatible(a: Mention, b: Mention) -> bool:
+    """Whether two figures of one quantity are given for the same scope. Shares, sums,
+    units and counts of any noun need the same scope; the lexicon's counts conflict only
+    where both name a different year, day or window, or one gives a place the other does not."""
+    if a.subjects and b.subjects and not a.subjects & b.subjects:
+        return False  # Nokia's share is not Apple's
+    if (a.measure in _BY_CONTEXT or a.measure in UNITS) and not _telling(a) & _telling(b):
+        return False  # "a combined rate" is not "the federal tax rate"
+    if _strict(a.measure):
+        return a.scope == b.scope
+    if _kind(a, "place") != _kind(b, "place"):
+        return False  # one province is not the whole country
+    return all(
+        not (_kind(a, k) and _kind(b, k)) or _kind(a, k) == _kind(b, k) for k in ("when", "rate")
+    ) and not (
+        _explicit_years(a) and _explicit_years(b) and _explicit_years(a) != _explicit_years(b)
+    )
+
+
+_GENERIC_CONTEXT = frozenset(
+    {"rate", "share", "price", "cost", "value", "total", "worth", "amount", "sum", "figure",
+     "level", "more", "than", "just", "over", "under", "nearly", "roughly", "approximately",
+     "also", "all", "additional", "million", "billion", "trillion", "thousand", "some"}
+)  # fmt: skip
+"""Words around a share or a sum that say what kind of figure, not what of."""
+
+
+def _telling(mention: Mention) -> set[str]:
+    telling = {w[:5] for w in mention.context if w not in _GENERIC_CONTEXT}
+    return telling or {w[:5] for w in mention.context}  # "the rate was 5%": rate it is
+
+
+def _kind(mention: Mention, kind: str) -> frozenset[str]:
+    return frozenset(k for k in mention.scope if k.startswith(f"{kind}:"))
+
+
+def _explicit_years(mention: Mention) -> frozenset[str]:
+    # "last year" and "in 2024" may be the same year: only two named years can differ
+    return frozenset(k for k in mention.scope if k[k.index(":") + 1 :][:1].isdigit())
+
+
+EVENTS: dict[str, tuple[str, ...]] = {
+    "ordered": ("ordered", "mandated", "directed"),
+    "announced": ("announced", "unveiled"),
+    "released": ("released", "made public", "published"),
+    "voted": ("voted", "passed", "approved"),
+    "signed": ("signed",),
+    "launched": ("launched",),
+}
+"""Events whose day the sources may give differently ("ordered Tuesday")."""
+_EVENT_WORDS = "|".join(p for ps in EVENTS.values() for p in ps)
+_DAY_OF_EVENT = re.compile(
+    rf"\b(?:on\s+)?(?P<day1>{_WEEKDAYS})\s+(?P<verb1>{_EVENT_WORDS})\b|"
+    rf"\b(?P<verb2>{_EVENT_WORDS})\s+(?:on\s+|late\s+|early\s+)?(?P<day2>{_WEEKDAYS})\b"
+)
+
+
+def _days(article_id: str, sentence_id: int, text: str, said: str | None) -> Iterator[Mention]:
+    """The day an event happened, where the verb stands next to it ("ordered Tuesday")."""
+    for match in _DAY_OF_EVENT.finditer(text):
+        verb = match.group("verb1") or match.group("verb2")
+        day = match.group("day1") or match.group("day2")
+        event = next(k for k, ps in EVENTS.items() if verb in ps)
+        yield Mention(article_id, sentence_id, match.start(), day, f"day {event}", None, said)
 
 
 def _dates(article_id: str, sentence_id: int, text: str, said: str | None) -> Iterator[Mention]:
@@ -439,6 +668,18 @@ def _joined(noun: str | None, main: str | None) -> str | None:
     return noun
 
 
+def _by_scope(quantity: _Quantity) -> list[_Quantity]:
+    """The quantity split into groups of mentions given for compatible scopes."""
+    groups: list[list[Mention]] = []
+    for mention in quantity.mentions:
+        home = next((g for g in groups if all(_compatible(mention, m) for m in g)), None)
+        if home is None:
+            groups.append([mention])
+        else:
+            home.append(mention)
+    return [_Quantity(quantity.measure, quantity.noun, g) for g in groups]
+
+
 def by_sentence(articles: Sequence[Article]) -> dict[tuple[str, int], dict[int, frozenset[str]]]:
     """For each (article id, sentence id), the values it gives, by quantity (an index)."""
     found = [m for a in articles for m in mentions(a)]
@@ -467,8 +708,9 @@ def disagreements(
         sources={s.article_id: s for s in sources},
         outlet={s.article_id: by_number[s.duplicate_of or s.number].name for s in sources},
     )
-    found = [m for a in articles for m in mentions(a) if a.id in context.sources]
-    found_all = [_disagreement(q, context, claims) for q in quantities(found)]
+    found = [m for a in articles for m in mentions(a, scoped=True) if a.id in context.sources]
+    scoped = [part for q in quantities(found) for part in _by_scope(q)]
+    found_all = [_disagreement(q, context, claims) for q in scoped]
     kept = [d for d in found_all if d is not None]
     return sorted(kept, key=lambda d: -sum(len(v.citations) for v in d.values))
 
@@ -478,7 +720,9 @@ def _disagreement(
 ) -> Disagreement | None:
     values: dict[str, list[Mention]] = {}
     for mention in quantity.mentions:
-        values.setdefault(value_key(mention.wording), []).append(mention)
+        key = value_key(mention.wording)
+        same = next((k for k in values if rounds_to(k, key) or rounds_to(key, k)), key)
+        values.setdefault(same, []).append(mention)
     outlets = {context.outlet[m.article_id] for m in quantity.mentions}
     if len(values) < 2 or len(outlets) < 2:
         return None
@@ -498,6 +742,8 @@ def _first(found: list[Mention], context: _Context) -> int:
 def _topic(quantity: _Quantity) -> str:
     if quantity.measure in _BY_CONTEXT:
         return f"{quantity.noun} ({quantity.measure})"
+    if quantity.measure == COUNT:
+        return f"number of {quantity.noun}"
     if quantity.measure.startswith("first "):
         return f"when {quantity.measure}"
     return f"{quantity.noun} {quantity.measure}" if quantity.noun else quantity.measure

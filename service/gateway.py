@@ -10,8 +10,10 @@ Layers, each bounded and in one place:
    ``Settings.transport_retries`` times, waiting what ``Retry-After`` asks (capped at
    ``Settings.retry_wait_max``) or a jittered exponential back-off; litellm's and the
    provider SDK's own retries are switched off (``num_retries=0``) so that only this layer
-   retries. Authentication and bad-request errors, and a test's cassette miss, are never
-   retried;
+   retries. Errors are told apart by litellm's exception types; authentication and
+   bad-request errors are never retried. A model with several deployments
+   (:mod:`service.deployments`) sends each retry to another one: the same retry, as their
+   Router's own retries are off too;
 4. fallback (here): when a model's transport retries are spent or it refuses the request,
    the next of ``Settings.fallback_models`` takes over for the rest of the run; at most
    ``(transport_retries + 1) x (1 + len(fallback_models))`` sends per request;
@@ -42,7 +44,7 @@ from tenacity import (
 )
 
 from schemas import StageUsage, Usage
-from service._exceptions import BriefError, CassetteMissError, ModelError, TransportError
+from service._exceptions import BriefError, ModelError, TransportError
 from service.budget import Budget
 from service.cache import ResponseCache, cache_key
 from service.settings import Settings
@@ -74,28 +76,62 @@ class Reply:
     prompt_tokens: int
     completion_tokens: int
     cached: bool
+    cost: float | None = None
+    """What the call cost, where the provider's price is known."""
 
 
 class Endpoint(Protocol):
-    """Where calls go: a hosted model, a server, or the embedded model."""
+    """Where calls go: a hosted model, a server, the embedded model, or anything that answers.
+
+    Only the gateway calls it, once per attempt; retries, fallbacks, the cache and the
+    budget are the gateway's, so an endpoint just sends one request and reports what failed.
+    """
 
     @property
     def identity(self) -> str:
         """What the cache key names: changes whenever the answers could."""
 
+    async def send(self, request: ModelRequest, timeout: float) -> Reply:
+        """The model's reply to one request (not cached); raises what the transport raised."""
+
+    async def close(self) -> None:
+        """Release what sending started (an embedded model server)."""
+
+
+class ViaLiteLLM:
+    """An endpoint that sends through litellm to the model and api_base ``connect`` gives."""
+
     @property
     def json_object_schema(self) -> bool:
         """True where the server takes ``{"type": "json_object", "schema": ...}``."""
+        return False
 
     async def connect(self) -> tuple[str, str | None]:
         """Make the model ready; return the litellm model string and api_base."""
+        raise NotImplementedError
 
-    async def close(self) -> None:
-        """Release what ``connect`` started."""
+    async def acompletion(self, **call: Any) -> Any:
+        """Send one call: litellm's ``acompletion`` (several deployments: their Router's)."""
+        return await _litellm().acompletion(**call)
+
+    async def send(self, request: ModelRequest, timeout: float) -> Reply:
+        model, api_base = await self.connect()
+        litellm = _litellm()
+        response = await self.acompletion(
+            model=model,
+            api_base=api_base,
+            messages=request.messages,
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            response_format=_response_format(self.json_object_schema, request),
+            num_retries=0,
+            timeout=timeout,
+        )
+        return _reply(response, _cost(litellm, response))
 
 
 @dataclass
-class LiteLLMEndpoint:
+class LiteLLMEndpoint(ViaLiteLLM):
     """Any litellm model string, with an optional api_base."""
 
     model: str
@@ -104,10 +140,6 @@ class LiteLLMEndpoint:
     @property
     def identity(self) -> str:
         return f"{self.model}@{self.api_base or ''}"
-
-    @property
-    def json_object_schema(self) -> bool:
-        return False
 
     async def connect(self) -> tuple[str, str | None]:
         return self.model, self.api_base
@@ -129,14 +161,14 @@ class UsageMeter:
         self.usage.cache_hits += 1
         self._stage(stage).cache_hits += 1
 
-    def call(self, stage: str, reply: Reply, cost: float | None, seconds: float) -> None:
+    def call(self, stage: str, reply: Reply, seconds: float) -> None:
         for counter in (self.usage, self._stage(stage)):
             counter.calls += 1
             counter.prompt_tokens += reply.prompt_tokens
             counter.completion_tokens += reply.completion_tokens
         self._stage(stage).seconds += seconds
-        if cost is not None:
-            self.usage.cost_usd = (self.usage.cost_usd or 0.0) + cost
+        if reply.cost is not None:
+            self.usage.cost_usd = (self.usage.cost_usd or 0.0) + reply.cost
 
 
 def _litellm() -> ModuleType:
@@ -175,10 +207,7 @@ _TRANSIENT = (
     "ServiceUnavailableError",
     "BadGatewayError",
 )
-
-
-def _is_cassette_miss(error: BaseException) -> bool:
-    return "CannotOverwriteExistingCassetteException" in f"{type(error).__name__} {error}"
+"""litellm's exception types worth another try: the provider may answer the same request."""
 
 
 def retry_after(error: BaseException | None) -> float | None:
@@ -204,9 +233,12 @@ def _wait(cap: float) -> Callable[[RetryCallState], float]:
 
 
 def _is_transient(error: BaseException) -> bool:
-    if _is_cassette_miss(error):
+    # By type (a subclass counts), looked up on the module so that importing the gateway
+    # never imports litellm: only a litellm call raises them, and it imported litellm first.
+    litellm = sys.modules.get("litellm")
+    if litellm is None:
         return False
-    return type(error).__name__ in _TRANSIENT
+    return isinstance(error, tuple(getattr(litellm, name) for name in _TRANSIENT))
 
 
 class Gateway:
@@ -259,11 +291,11 @@ class Gateway:
                 return Reply(**{**stored, "cached": True})
             tried = self._active
             try:
-                reply, cost, seconds = await self._limited_call(self.endpoints[tried], request)
+                reply, seconds = await self._limited_call(self.endpoints[tried], request)
             except TransportError as error:
                 self._fall_back(tried, error)
                 continue
-            self.meter.call(request.schema_name, reply, cost, seconds)
+            self.meter.call(request.schema_name, reply, seconds)
             if self.cache is not None and reply.finish_reason != "length":
                 self.cache.put(key, _stored(reply))
             return reply
@@ -285,9 +317,7 @@ class Gateway:
         for endpoint in self.endpoints:
             await endpoint.close()
 
-    async def _limited_call(
-        self, endpoint: Endpoint, request: ModelRequest
-    ) -> tuple[Reply, float | None, float]:
+    async def _limited_call(self, endpoint: Endpoint, request: ModelRequest) -> tuple[Reply, float]:
         # At most ``concurrency`` calls at once for the whole run (every article and story
         # share it); the budget is checked once a slot is free, counting calls in flight.
         async with self._limit:
@@ -295,14 +325,12 @@ class Gateway:
             self._reserved += worst
             started = time.monotonic()
             try:
-                reply, cost = await self._call_with_retry(endpoint, request)
+                reply = await self._call_with_retry(endpoint, request)
             finally:
                 self._reserved -= worst
-            return reply, cost, time.monotonic() - started
+            return reply, time.monotonic() - started
 
-    async def _call_with_retry(
-        self, endpoint: Endpoint, request: ModelRequest
-    ) -> tuple[Reply, float | None]:
+    async def _call_with_retry(self, endpoint: Endpoint, request: ModelRequest) -> Reply:
         # One endpoint for all attempts: a fallback made meanwhile by a concurrent call
         # takes effect at this request's next turn of the loop in ``complete``.
         retrying = AsyncRetrying(
@@ -314,39 +342,22 @@ class Gateway:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._call(endpoint, request)
+                    return await endpoint.send(request, self.settings.timeout)
         except BriefError:
             raise  # our own errors (a local model that cannot start) pass through as they are
         except Exception as error:
             raise _model_error(error) from error
         raise AssertionError("unreachable: tenacity either returns or raises")
 
-    async def _call(self, endpoint: Endpoint, request: ModelRequest) -> tuple[Reply, float | None]:
-        model, api_base = await endpoint.connect()
-        litellm = _litellm()
-        # several deployments send through their Router (service.deployments), one through litellm
-        acompletion = getattr(endpoint, "acompletion", None) or litellm.acompletion
-        response = await acompletion(
-            model=model,
-            api_base=api_base,
-            messages=request.messages,
-            max_tokens=request.max_tokens,
-            temperature=request.temperature,
-            response_format=_response_format(endpoint, request),
-            num_retries=0,
-            timeout=self.settings.timeout,
-        )
-        return _reply(response), _cost(litellm, response)
 
-
-def _response_format(endpoint: Endpoint, request: ModelRequest) -> dict[str, Any]:
-    if endpoint.json_object_schema:
+def _response_format(json_object_schema: bool, request: ModelRequest) -> dict[str, Any]:
+    if json_object_schema:
         return {"type": "json_object", "schema": request.schema}
     schema = {"name": request.schema_name, "schema": request.schema, "strict": False}
     return {"type": "json_schema", "json_schema": schema}
 
 
-def _reply(response: Any) -> Reply:
+def _reply(response: Any, cost: float | None) -> Reply:
     choice = response.choices[0]
     usage = getattr(response, "usage", None)
     return Reply(
@@ -355,6 +366,7 @@ def _reply(response: Any) -> Reply:
         prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
         completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
         cached=False,
+        cost=cost,
     )
 
 
@@ -375,7 +387,5 @@ def _stored(reply: Reply) -> dict[str, Any]:
 
 
 def _model_error(error: Exception) -> ModelError:
-    if _is_cassette_miss(error):
-        return CassetteMissError("no recorded reply matches this request (re-record the cassette)")
     first_line = (str(error).strip().splitlines() or [""])[0][:300]
     return TransportError(f"{type(error).__name__}: {first_line}")

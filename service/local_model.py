@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from service._exceptions import LocalModelError, LocalModelMissingError, WeightsMismatchError
+from service.gateway import ViaLiteLLM
 
 WEIGHTS_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 """sha256 of the assembled GGUF file."""
@@ -240,7 +241,7 @@ class LocalServer:
             process.wait()
 
 
-class EmbeddedEndpoint:
+class EmbeddedEndpoint(ViaLiteLLM):
     """The gateway endpoint for the embedded model: starts the server on first use."""
 
     def __init__(self, server: LocalServer, url: str | None = None) -> None:

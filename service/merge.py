@@ -25,6 +25,7 @@ from schemas import (
     ClaimStatus,
     Disagreement,
     MergedClaim,
+    Sentence,
     Support,
 )
 from service.figures import attribution, by_sentence
@@ -102,18 +103,21 @@ def _corroborate(
 ) -> None:
     # A claim is a source sentence the model picked; another outlet may state it in a
     # sentence the model did not pick. Each such sentence is added as support.
-    said = {
-        (a.id, s.id): _Said(_stated(table, a.id, [s.id]), numbers(s.text), stems(s.text))
-        for a in articles
-        for s in a.kept
-    }
+    said: dict[tuple[str, int], _Said] = {}  # worked out when first needed, then reused
+
+    def saying(article_id: str, sentence: Sentence) -> _Said:
+        key = (article_id, sentence.id)
+        if key not in said:
+            stated = _stated(table, article_id, [sentence.id])
+            said[key] = _Said(stated, numbers(sentence.text), stems(sentence.text))
+        return said[key]
+
     for group in groups:
         mine = stems(group.text)
         cited = {s.article_id for s in group.support}
         for article in (a for a in articles if a.id not in cited):
             found = next(
-                (s for s in article.kept if _states(group, mine, said[(article.id, s.id)])),
-                None,
+                (s for s in article.kept if _states(group, mine, saying(article.id, s))), None
             )
             if found is not None:
                 group.support.append(_support(article, [found.id], found.text))

@@ -1,4 +1,4 @@
-"""The pipeline: ingest → clean → extract → merge → compose → render, and the ``brief`` API.
+"""The pipeline: ingest → clean → extract → merge → compose → assemble → render; the ``brief`` API.
 
 Each stage lives in its own module and only passes data forward; the model gateway, the
 reply cache and the local model server are services the stages are handed, never import.
@@ -11,20 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from schemas import Article, ArticleClaims, Briefing, Skipped
+from schemas import Article, ArticleClaims, Briefing, Disagreement, MergedClaim, Skipped
 from service._exceptions import (
     BriefingError,
     BudgetExceededError,
-    CassetteMissError,
     LocalModelError,
     ModelError,
     NoUsableInputError,
 )
+from service.assemble import StageResults, assemble, number_sources
 from service.cache import ResponseCache
-from service.clean import claims_of_copies, clean, originals, suspected_injections
-from service.compose import build_briefing, compose, from_claims_only, number_sources
+from service.clean import clean, originals, set_aside_warnings, suspected_injections
+from service.compose import Composed, compose, from_claims_only
 from service.deployments import RoutedEndpoint
-from service.extract import extract
+from service.extract import claims_of_copies, extract
 from service.figures import disagreements
 from service.gateway import Endpoint, Gateway, LiteLLMEndpoint
 from service.ingest import Options, ingest
@@ -118,7 +118,7 @@ async def _extract_one(
     # no limit here: the gateway bounds the calls in flight for the whole run
     try:
         return await extract(gateway, article, gateway.settings.reasks)
-    except (LocalModelError, CassetteMissError):
+    except LocalModelError:
         raise  # not about this article: every other one would fail the same way
     except ModelError as error:
         return Skipped(stage="extract", subject=article.origin, reason=str(error))
@@ -135,17 +135,13 @@ async def _extract_all(
     return claims, [r for r in results if isinstance(r, Skipped)]
 
 
-def _usable(articles: list[Article], skipped: list[Skipped]) -> list[Article]:
-    usable = [a for a in articles if a.kept]
-    skipped += [
+def unusable(articles: Sequence[Article]) -> list[Skipped]:
+    """Each cleaned article left with nothing to read, as skipped, with why."""
+    return [
         Skipped(stage="ingest", subject=a.origin, reason=_why_empty(a))
         for a in articles
         if not a.kept
     ]
-    if not usable:
-        reasons = "; ".join(f"{s.subject}: {s.reason}" for s in skipped) or "no inputs given"
-        raise NoUsableInputError(f"no usable article ({reasons})")
-    return usable
 
 
 def _why_empty(article: Article) -> str:
@@ -204,19 +200,37 @@ class Prepared:
 def prepare(articles: Sequence[Article], skipped: Sequence[Skipped] = ()) -> Prepared:
     """Clean ``articles``; raise :class:`NoUsableInputError` when none is left to read."""
     cleaned = clean(list(articles))
-    skipped = list(skipped)
-    return Prepared(cleaned, _usable(cleaned, skipped), skipped)
+    usable = [a for a in cleaned if a.kept]
+    skipped = [*skipped, *unusable(cleaned)]
+    if not usable:
+        reasons = "; ".join(f"{s.subject}: {s.reason}" for s in skipped) or "no inputs given"
+        raise NoUsableInputError(f"no usable article ({reasons})")
+    return Prepared(cleaned, usable, skipped)
 
 
 async def brief_prepared(
     gateway: Gateway, prepared: Prepared, progress: Progress | None = None
 ) -> Briefing:
     """Brief prepared articles with ``gateway``, which may serve several briefings in turn."""
-    settings = gateway.settings
-    briefing = await _run(gateway, prepared.usable, progress or _NoProgress(), settings)
-    briefing.skipped = [*prepared.skipped, *briefing.skipped]
-    briefing.suspected_injections = suspected_injections(prepared.cleaned)
-    return briefing
+    progress = progress or _NoProgress()
+    claims, unread = await _extract_all(gateway, originals(prepared.usable), progress)
+    claims = [*claims, *claims_of_copies(claims, prepared.usable)]  # copies: not sent
+    read = _read(prepared.usable, claims, unread)
+    merged, differ = consolidate(claims, read)
+    composed, unwritten = await _compose(gateway, merged, read, progress)
+    results = StageResults(
+        composed=composed,
+        claims=merged,
+        articles=read,
+        model=model_label(gateway.settings),
+        disagreements=differ,
+        skipped=[*prepared.skipped, *unread, *unwritten],
+        rejected=[r for c in claims for r in c.rejected],
+        injections=suspected_injections(prepared.cleaned),
+        set_aside=set_aside_warnings(prepared.cleaned),
+        usage=gateway.meter.usage.model_copy(deep=True),
+    )
+    return assemble(results)
 
 
 async def brief_articles(
@@ -226,37 +240,42 @@ async def brief_articles(
     return await brief_prepared(gateway, prepare(articles), progress)
 
 
+def _read(
+    articles: Sequence[Article], claims: Sequence[ArticleClaims], unread: Sequence[Skipped]
+) -> list[Article]:
+    """The articles the model read, in input order; a model error when it read none."""
+    if not claims:
+        raise ModelError(f"no article could be read by the model; last error: {unread[-1].reason}")
+    return [a for a in articles if any(c.article_id == a.id for c in claims)]
+
+
+def consolidate(
+    claims: Sequence[ArticleClaims], read: Sequence[Article]
+) -> tuple[list[MergedClaim], list[Disagreement]]:
+    """The claims merged across articles, and the figures they disagree on (marked contested)."""
+    merged = merge(claims, read)
+    differ = disagreements(read, number_sources(read), merged)
+    return contest(merged, differ), differ
+
+
 def _budget_note(error: BudgetExceededError) -> str:
     return f"{error}; the briefing lists the best-supported claims in their own words"
 
 
-async def _run(
-    gateway: Gateway, articles: list[Article], progress: Progress, settings: Settings
-) -> Briefing:
-    claims, failures = await _extract_all(gateway, originals(articles), progress)
-    claims += claims_of_copies(claims, articles)  # copies are not sent to the model
-    if not claims:
-        raise ModelError(
-            f"no article could be read by the model; last error: {failures[-1].reason}"
-        )
-    read = [a for a in articles if any(c.article_id == a.id for c in claims)]
-    merged = merge(claims, read)
-    differ = disagreements(read, number_sources(read), merged)
-    merged = contest(merged, differ)
+async def _compose(
+    gateway: Gateway, merged: list[MergedClaim], read: list[Article], progress: Progress
+) -> tuple[Composed, list[Skipped]]:
+    """The composed draft; when the budget is spent, one made from the claims, and why."""
     progress.stage("Writing the briefing", 1)
     try:
-        composed = await compose(gateway, merged, read, settings.reasks)
+        return await compose(gateway, merged, read, gateway.settings.reasks), []
     except BudgetExceededError as error:
-        composed = from_claims_only(merged, read)
-        failures.append(Skipped(stage="compose", subject="briefing", reason=_budget_note(error)))
+        skipped = Skipped(stage="compose", subject="briefing", reason=_budget_note(error))
+        return from_claims_only(merged, read), [skipped]
     except ModelError as error:
         raise BriefingError(f"the briefing could not be composed: {error}") from error
-    progress.advance()
-    briefing = build_briefing(composed, merged, read, model_label(settings), differ)
-    briefing.skipped = failures
-    briefing.rejected_claims = [r for c in claims for r in c.rejected]
-    briefing.usage = gateway.meter.usage
-    return briefing
+    finally:
+        progress.advance()
 
 
 def brief(

@@ -178,5 +178,6 @@ def _injections(briefing: Briefing) -> list[str]:
 def _notes(briefing: Briefing) -> list[str]:
     notes = [f"- Skipped {md(s.subject)} ({md(s.stage)}): {md(s.reason)}" for s in briefing.skipped]
     notes += _injections(briefing)
+    notes += [f"- Mostly set aside: {md(w)}" for w in briefing.set_aside]
     skipped = ["", f"## {SKIPPED_HEADING}", "", *notes] if notes else []
     return [*skipped, "", f"*{check_line(briefing)}*"]

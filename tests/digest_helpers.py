@@ -1,4 +1,7 @@
-"""What the digest tests share: a news folder, a config, a model server and an SMTP server."""
+"""What the digest tests share: a news folder, a config, a model and an SMTP server.
+
+In the test's process the in-process fake model answers; the config names the HTTP fault
+server, for the tests that run ``brief digest run`` in a child process."""
 
 import shutil
 from contextlib import ExitStack
@@ -14,6 +17,7 @@ from service.digest.config import load_config
 from service.digest.run import Outcome, run_digests
 from service.settings import Settings
 from tests.conftest import ROOT
+from tests.fake_model import FakeModel, answer_with
 from tests.fault_server import Plan, fault_server
 from tests.smtp_server import PASSWORD, USER, Mailbox, smtp_server, trusted_ca
 
@@ -51,6 +55,9 @@ class Setup:
     box: Mailbox
     port: int
     plan: Plan
+    """The HTTP model server's, which child processes use."""
+    model: FakeModel
+    """The model this process uses."""
     settings: Settings
 
     @property
@@ -88,7 +95,9 @@ def make_setup(
     smtp_env(monkeypatch, port, ca_file, security)
     shutil.copytree(DATA / "day1", tmp_path / "news")
     settings = Settings(cache_dir=tmp_path / "cache", timeout=5.0, retry_wait_max=0.0)
-    return Setup(tmp_path, write_config(tmp_path, url), box, port, plan, settings)
+    model = FakeModel()
+    answer_with(monkeypatch, model)
+    return Setup(tmp_path, write_config(tmp_path, url), box, port, plan, model, settings)
 
 
 def parts(message: EmailMessage) -> tuple[str, str]:

@@ -1,9 +1,8 @@
 """A fault-injecting OpenAI-compatible model server on 127.0.0.1, for tests and benchmarks.
 
-It answers ``POST /v1/chat/completions`` with a *valid canned reply* built from the request
-itself (an extraction cites the first sentences shown in the prompt, in their own words; a
-draft states the first claims listed), so it never needs a model; and, at seeded rates, it
-injects the faults providers produce:
+It answers ``POST /v1/chat/completions`` with a *valid canned reply* built from the schema the
+request asks for (as :mod:`tests.fake_model` does in-process; never from the prompt's wording),
+so it never needs a model; and, at seeded rates, it injects the faults providers produce:
 
     429 (with Retry-After) · 500 · 503 · a hang past the client's timeout · a dropped
     connection · malformed JSON · schema-invalid JSON · invented sentence ids · a reply cut
@@ -14,7 +13,6 @@ It also records every request (body and headers) and can add a fixed latency per
 
 import json
 import random
-import re
 import socket
 import threading
 import time
@@ -24,21 +22,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tests.fake_model import CONTENT_FAULTS, canned, faulty
 from tests.helpers import serve
 
-FAULTS = (
-    "429",
-    "500",
-    "503",
-    "hang",
-    "drop",
-    "malformed",
-    "schema",
-    "invented-ids",
-    "truncated",
-)
-_SENTENCE = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
-_CLAIM = re.compile(r"^(c\d+) \(.*?\): (.+)$", re.MULTILINE)
+FAULTS = ("429", "500", "503", "hang", "drop", *CONTENT_FAULTS)
 
 
 @dataclass
@@ -71,47 +58,11 @@ class Plan:
             return fault
 
 
-def _short(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0]
-
-
-def extraction_reply(prompt: str) -> dict[str, Any]:
-    """A valid extraction: the first three sentences shown, as claims."""
-    shown = _SENTENCE.findall(prompt)[:3]
-    claims = [{"evidence": [int(i)], "kind": "fact"} for i, _ in shown]
-    return {"claims": claims, "summary": "A canned summary of the article's first sentences."}
-
-
-def draft_reply(prompt: str) -> dict[str, Any]:
-    """A valid draft: the first claims listed, stated in their own words."""
-    listed = _CLAIM.findall(prompt)[:4]
-    sentences = [{"claims": [cid], "text": _short(text, 380)} for cid, text in listed]
-    return {
-        "title": "A canned briefing of the story",
-        "lede": sentences[:1],
-        "sections": [
-            {"heading": "What the sources report", "sentences": sentences[1:] or sentences[:1]}
-        ],
-    }
-
-
-def _canned(body: dict[str, Any]) -> dict[str, Any]:
-    prompt = body["messages"][1]["content"] if len(body["messages"]) > 1 else ""
-    name = json.dumps(body.get("response_format", {}))
-    return draft_reply(prompt) if '"lede"' in name or "Draft" in name else extraction_reply(prompt)
-
-
-def _faulty_content(fault: str, reply: dict[str, Any]) -> str:
-    if fault == "malformed":
-        return '{"claims": [{"text": "unterminated'
-    if fault == "schema":
-        return json.dumps({"answer": "not the schema at all"})
-    if fault == "invented-ids":
-        for claim in reply.get("claims", []):
-            claim["evidence"] = [9999]
-        for sentence in reply.get("lede", []):
-            sentence["claims"] = ["c9999"]
-    return json.dumps(reply)
+def _schema(body: dict[str, Any]) -> dict[str, Any]:
+    # the schema the request asks for, as sent with either kind of response_format
+    asked = body.get("response_format") or {}
+    schema = asked.get("json_schema", {}).get("schema") or asked.get("schema") or {}
+    return dict(schema)
 
 
 def completion(content: str, finish: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -154,13 +105,8 @@ def _handler(plan: Plan) -> type[BaseHTTPRequestHandler]:
             if fault == "drop":
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return None
-            reply = _canned(body)
-            finish = "length" if fault == "truncated" else "stop"
-            content = (
-                json.dumps(reply)[:40]
-                if fault == "truncated"
-                else _faulty_content(fault or "", reply)
-            )
+            reply = canned(_schema(body))
+            content, finish = faulty(fault, reply) if fault else (json.dumps(reply), "stop")
             return self._send(200, completion(content, finish, body), {})
 
         def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:

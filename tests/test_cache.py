@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from service.cache import ResponseCache, cache_key
-from service.gateway import Gateway, ModelRequest
+from service.gateway import Gateway, ModelRequest, Reply
 from service.settings import Settings
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello"}]
@@ -41,9 +41,8 @@ class _FailingEndpoint:
     """An endpoint that must never be reached: the cache must answer."""
 
     identity = "never"
-    json_object_schema = True
 
-    async def connect(self) -> tuple[str, str | None]:
+    async def send(self, request: ModelRequest, timeout: float) -> Reply:
         raise AssertionError("a cached request reached the model")
 
     async def close(self) -> None:

@@ -86,14 +86,13 @@ def test_off_topic_needs_other_articles_to_compare_with() -> None:
 
 
 def test_an_article_that_is_all_noise_is_skipped_with_a_reason(tmp_path: Path) -> None:
-    from schemas import Skipped
-    from service.pipeline import _usable
+    from service.pipeline import prepare
 
     good = make_article("The council approved a budget on Monday after a debate.", "g.txt", "G")
     noise = make_article("- Advertisement -\nSource link\nLatest News\n", "n.txt", "N")
-    skipped: list[Skipped] = []
-    assert _usable(clean([good, noise]), skipped) == clean([good])
-    assert [(s.subject, s.reason) for s in skipped] == [
+    prepared = prepare([good, noise])
+    assert prepared.usable == clean([good])
+    assert [(s.subject, s.reason) for s in prepared.skipped] == [
         ("n.txt", "nothing left after setting aside boilerplate, captions and comments")
     ]
 
@@ -103,3 +102,126 @@ def test_the_off_topic_bar_is_lower_for_small_sets() -> None:
 
     assert off_topic_share(4) == off_topic_share(9) == OFF_TOPIC_SHARE
     assert off_topic_share(2) == pytest.approx(0.283, abs=0.001)
+
+
+def kept_texts(text: str) -> list[str]:
+    (article,) = clean([make_article(text, "page.txt", "Local")])
+    return [s.text for s in article.kept]
+
+
+STORY = "The council approved a new budget of $4 million on Monday after a long debate."
+CLOSING = "The mayor said the vote was a good day."
+
+
+def kept_between(text: str) -> list[str]:
+    """The kept sentences of ``text`` set between two sentences of a story."""
+    return kept_texts(f"{STORY}\n{text}\n{CLOSING}")
+
+
+FURNITURE = {
+    "photo credit": (
+        "Photograph: Jane Doe/AFP/Getty Images",
+        "(AP Photo/Ahn Young-joon)",
+        "Credit: Reuters",
+        "Image: Shutterstock",
+        "The mayor greets voters outside the hall. (credit: Adam Woodward)",
+        "Voters queue outside the hall Jane Doe/Reuters",
+        "Photos by Jane Doe for The Ledger",
+    ),
+    "wire-photo caption": (
+        "ALTERNATE CROP OF MAYOR - The mayor speaks to voters in the city hall on Monday.",
+        "FILE - In this Oct. 5, 2015, file photo, the mayor speaks to voters in the hall.",
+        "FILE PHOTO: The mayor speaks to voters in the hall in the city, May 5, 2024.",
+        "In this photo released by the city council, the mayor speaks to voters in the hall.",
+        "This undated handout photo provided by the council shows the mayor in the hall.",
+    ),
+    "navigation or widget": (
+        "play pause Mayor Says Budget Vote Was A Good Day For The City",
+        "You May Also Be Interested In These Stories",
+        "Story continues below advertisement",
+        "Newsletter Sign Up Continue reading the main story Please verify you're not a robot.",
+        "Related coverage: the budget debate in pictures and the vote, hour by hour",
+        "Council: No Power to Stop the Budget Vote at City Hall [TLD]",
+        "Budget Passes After Long Night October 15, 2013 5:39 PM",
+    ),
+    "credit line or list lead-in": (
+        "Jane Doe contributed to this report.",
+        "Reporting by Jane Doe; Editing by John Smith",
+        "Here are the figures the council gave, by department:",
+    ),
+    "list of names": (
+        "Joe's Diner\nAcme Hardware & Tools Co\nMain Street Bakery\nBlue Fin Sushi Bar",
+        "- Acme Tools\n- Blue Fin Sushi\n- Corner Books",
+        "1. Harbor Pizza Company\n2. Riverside Cafe and Grill\n3. Northgate Brewing Co",
+        "Top stories: Budget Passes | Mayor Speaks | Schools Win | Roads Next",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "furniture"), [(k, f) for k, found in FURNITURE.items() for f in found]
+)
+def test_page_furniture_is_set_aside_in_any_phrasing(kind: str, furniture: str) -> None:
+    assert kept_between(furniture) == [STORY, CLOSING], kind
+
+
+def test_a_sentence_an_excerpt_cut_mid_clause_is_set_aside_but_not_the_line() -> None:
+    line = "The Senate voted 67-32 on Wednesday. An interim analysis of the trial found the..."
+    assert kept_texts(f"{STORY}\n{line}") == [STORY, "The Senate voted 67-32 on Wednesday."]
+    assert kept_texts(f"{STORY}\nThe council said it would vote again...") == [STORY]
+    # an ellipsis after a name or a number leaves a statement whole
+    whole = "The vote was led by Senate leader Mitch McConnell (Ky.)..."
+    assert kept_texts(f"{STORY}\n{whole}") == [STORY, whole]
+
+
+FIRE = (
+    "The Pine Ridge fire grew to 4,500 acres overnight near Carson Valley, officials said.",
+    "Governor Mara Lindqvist declared an emergency for Dalton County on Tuesday.",
+    "Crews from Dalton County fought the Pine Ridge fire along Route 9 near Carson Valley.",
+)
+BODY = (
+    "Evacuation orders covered 2,300 homes in Carson Valley and the Dalton County fairgrounds.",
+    "Lindqvist said the state would pay for shelters in Carson Valley until the fire was out.",
+    "The Pine Ridge fire was 10 percent contained on Tuesday evening, Dalton County said.",
+    "Smoke from the Pine Ridge fire closed schools across Dalton County for a second day.",
+    "Forecasters expected winds to ease near Carson Valley by Thursday, Lindqvist said.",
+)
+GLUED = (
+    "The hunt was on yesterday for the thieves who stole eight royal pieces of jewelry from the "
+    "Louvre Museum in Paris, as French Justice Minister Gerald Darmanin admitted security flaws."
+)
+ANGLE = (
+    "Insurers at Brenner Capital and Halvorsen Mutual expect claims to rise, as households "
+    "count losses to smoke and water, which many policies written in spring exclude."
+)
+
+
+def fire_set(*lines: str) -> list[list[str]]:
+    texts = ["\n".join(FIRE), "\n".join(reversed(FIRE)), "\n".join(lines)]
+    cleaned = clean([make_article(t, f"{n}.txt", f"O{n}") for n, t in enumerate(texts)])
+    return [[s.text for s in a.kept] for a in cleaned]
+
+
+def test_another_story_glued_after_an_article_is_set_aside_by_its_names_and_words() -> None:
+    *_, third = fire_set(*FIRE[:1], *BODY, GLUED)
+    assert third == [FIRE[0], *BODY]
+
+
+def test_an_outlets_own_angle_in_the_middle_of_its_article_is_kept() -> None:
+    *_, third = fire_set(*FIRE[:1], ANGLE, *BODY)
+    assert ANGLE in third
+
+
+def test_the_last_paragraph_of_a_short_excerpt_is_its_angle_not_another_story() -> None:
+    *_, third = fire_set(*FIRE[:1], GLUED)
+    assert third == [FIRE[0], GLUED]
+
+
+def test_an_article_wholly_about_another_story_is_set_aside_with_a_warning() -> None:
+    from service.clean import set_aside_warnings
+
+    texts = ["\n".join(FIRE), "\n".join(BODY), "\n".join([GLUED, GLUED.replace("eight", "nine")])]
+    cleaned = clean([make_article(t, f"{n}.txt", f"O{n}") for n, t in enumerate(texts)])
+    assert cleaned[2].kept == []
+    (warning,) = set_aside_warnings(cleaned)
+    assert warning.startswith("2.txt: 100% of its text set aside (the whole article is another")

@@ -6,13 +6,11 @@ import pytest
 
 from schemas import ClaimStatus, Draft, DraftSection, DraftSentence
 from service._exceptions import BriefingError, ReplyInvalidError
+from service.assemble import StageResults, assemble, cite, number_sources
 from service.compose import (
     Composed,
-    build_briefing,
-    cite,
     evidence_texts,
     fill,
-    number_sources,
     review,
     salvage,
     shown_claims,
@@ -88,7 +86,9 @@ def test_salvage_of_unparseable_reply_fails_clearly() -> None:
 
 def test_every_citation_of_a_built_briefing_resolves() -> None:
     composed = salvage(ReplyInvalidError("invalid", last_reply=json.dumps(DRAFT)), set(BY_ID))
-    briefing = build_briefing(Composed(composed.draft, composed.dropped), MERGED, [A, B], "test")
+    briefing = assemble(
+        StageResults(Composed(composed.draft, composed.dropped), MERGED, [A, B], model="test")
+    )
     articles = {a.id: a for a in briefing.articles}
     for sentence in briefing.all_sentences():
         for citation in sentence.citations:
@@ -131,7 +131,7 @@ def test_a_thin_draft_is_topped_up_from_unused_claims_in_their_own_words() -> No
     assert [d.reason for d in composed.dropped] == ["repeats an earlier sentence"]
     filled = fill(composed, MERGED)
     assert [s.text for s in filled.filled] == ["Kim held a ceremony for the dead."]
-    briefing = build_briefing(filled, MERGED, [A, B], "test")
+    briefing = assemble(StageResults(filled, MERGED, [A, B], model="test"))
     assert briefing.sections[-1].from_claims
     assert briefing.sections[-1].heading == "Also reported"
     text = render(briefing)
@@ -201,9 +201,9 @@ def test_a_title_with_words_or_numbers_no_claim_has_is_not_shown(title: str, sho
     lede = [DraftSentence(claims=["c2"], text="Kim held a ceremony for the dead.")]
     draft = Draft.model_construct(title=title, lede=lede, sections=[])
     reviewed = review(Composed(draft, []), BY_ID)
-    assert build_briefing(reviewed, MERGED, [A, B], "test").title == shown
+    assert assemble(StageResults(reviewed, MERGED, [A, B], model="test")).title == shown
     titled = A.model_copy(update={"title": "A headline the source wrote"})
-    assert build_briefing(reviewed, MERGED, [B, titled], "test").title == (
+    assert assemble(StageResults(reviewed, MERGED, [B, titled], model="test")).title == (
         "A headline the source wrote"
     )
 

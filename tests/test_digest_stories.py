@@ -6,8 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 from schemas import Article
 from service.clean import clean
-from service.digest.stories import Item, Story, group, keys_of, similarity, story_id_for
-from service.ingest import ingest
+from service.digest.stories import (
+    Item,
+    Story,
+    group,
+    keys_of,
+    similarity,
+    story_id_for,
+    weights,
+)
+from service.ingest import ingest, make_article
 from tests.conftest import SEEDS
 from tests.digest_helpers import DATA
 
@@ -74,3 +82,61 @@ def test_unrelated_articles_share_no_story() -> None:
     )
     assert similarity(one.keys, other.keys) == 0.0
     assert len(group([], [one, other])) == 2
+
+
+FIRE = "\n".join((
+    "Pine Ridge fire forces evacuations in Carson Valley",
+    "The Pine Ridge fire grew to 4,500 acres overnight and forced 2,300 homes in Carson Valley"
+    " to evacuate, Governor Mara Lindqvist said on Tuesday.",
+    "Crews from Dalton County fought the Pine Ridge fire along Route 9 near Carson Valley.",
+    "Lindqvist declared an emergency for Dalton County and asked for federal help.",
+))  # fmt: skip
+ANGLE = "\n".join((
+    "Insurers brace for a costly season",
+    "Insurance companies expect a wave of claims as households count their losses this summer.",
+    "Analysts at Brenner Capital said premiums could rise by a fifth next year.",
+    "Brokers said many policies written in the spring exclude smoke damage.",
+    "In Carson Valley, where the Pine Ridge fire has burned 4,500 acres, agents opened a claims"
+    " office on Route 9.",
+    "Governor Mara Lindqvist said Dalton County families who lost homes to the Pine Ridge fire"
+    " would get state help.",
+))  # fmt: skip
+MATCH = "\n".join((
+    "Harbor United wins the cup final",
+    "Harbor United beat Northgate Rovers 3-1 in the cup final at Kestrel Park on Saturday.",
+    "The striker Tomas Vell scored twice before a crowd of 41,000, and the coach praised them.",
+    "Rovers had not lost a final in six years; their captain said the season was a success.",
+))  # fmt: skip
+
+
+def synthetic(*texts: str) -> list[Article]:
+    return [make_article(t, f"{n}.txt", f"outlet-{n}") for n, t in enumerate(texts)]
+
+
+def test_another_angle_joins_its_story_by_the_names_and_numbers_of_its_whole_text() -> None:
+    # the second article's headline and lead are about insurers, its last lines about the fire
+    articles = synthetic(FIRE, ANGLE, MATCH)
+    stories = group([], items(articles))
+    assert outlets(stories, articles) == {
+        frozenset({"outlet-0", "outlet-1"}),
+        frozenset({"outlet-2"}),
+    }
+
+
+def test_two_articles_alone_group_as_they_would_among_many() -> None:
+    # weights count at least a day's worth of articles: a pair is not judged on its own
+    alone = group([], items(synthetic(FIRE, ANGLE)))
+    assert len(alone) == 1
+
+
+def test_a_key_many_articles_share_weighs_less_than_one_few_share() -> None:
+    common, rare = frozenset({"court", "ruling"}), frozenset({"court", "bardack"})
+    weight = weights([common, rare, frozenset({"court"}), frozenset({"court", "ruling"})])
+    assert weight["court"] < weight["ruling"] < weight["bardack"]
+
+
+def test_keys_mark_what_an_article_keeps_coming_back_to() -> None:
+    (fire,) = synthetic(FIRE)
+    keys = keys_of(clean([fire])[0])
+    assert {"pine+ridge", "#4500", "lindqvist"} <= keys
+    assert {"pine+ridge~2", "lindqvist~2"} <= keys

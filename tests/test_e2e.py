@@ -19,6 +19,7 @@ from schemas import Briefing, ClaimStatus
 from service import abrief, brief, render
 from service.cli import EXIT_OK, EXIT_PARTIAL, main
 from service.figures import value_key
+from service.render import md
 from service.settings import Settings
 from service.verify import names, normal, numbers
 from tests.conftest import ROOT, SEEDS, _json_body, recording
@@ -169,6 +170,17 @@ def test_markdown_lists_the_disagreements_and_ends_with_the_check_counts(
     assert "more than 10,000" in differ
     assert "some 15,000" in differ
     assert text.rstrip().splitlines()[-1].startswith("*Checked ")
+
+
+def test_an_article_mostly_set_aside_is_named_with_why(
+    seed_run: tuple[Briefing, Settings],
+) -> None:
+    # the first seed carries four other stories glued on after its own
+    briefing, _ = seed_run
+    (warning,) = briefing.set_aside
+    assert "000_" in warning
+    assert "another story: 4" in warning
+    assert f"- Mostly set aside: {md(warning)}" in render(briefing)
 
 
 def test_a_rerun_is_served_from_the_cache(seed_run: tuple[Briefing, Settings]) -> None:

@@ -1,8 +1,11 @@
 """Disputed figures: found in the source sentences, grouped by what they count, attributed."""
 
+import pytest
+
 from schemas import Article, ClaimStatus, Disagreement, Draft
-from service.compose import Composed, build_briefing, number_sources
-from service.figures import attribution, disagreements, mentions, value_key
+from service.assemble import StageResults, assemble, number_sources
+from service.compose import Composed
+from service.figures import attribution, disagreements, mentions, rounds_to, value_key
 from service.merge import contest, merge
 from service.render import markdown
 from tests.helpers import article, claims
@@ -128,7 +131,7 @@ def test_markdown_section_lists_each_value_with_its_sources() -> None:
     a = article("About 600 soldiers have been killed, Seoul has said.", "alpha")
     b = article("At least 1,000 soldiers were killed, officials said.", "beta")
     empty = Composed(Draft.model_construct(title="T", lede=[], sections=[]), [])
-    briefing = build_briefing(empty, [], [a, b], "test", _differ(a, b))
+    briefing = assemble(StageResults(empty, [], [a, b], "test", _differ(a, b)))
     assert (
         "- **Soldiers killed:** about 600, per Seoul [1]; at least 1,000, per officials [2]."
         in markdown(briefing)
@@ -185,3 +188,91 @@ def test_people_in_general_are_not_a_count_of_one_kind_of_people() -> None:
 
 def test_names_and_clock_times_are_not_figures() -> None:
     assert _measures("Covid-19 deaths rose at 3:50am as F-16 jets were deployed.") == []
+
+
+def _rows(*texts: str) -> dict[str, list[str]]:
+    items = [article(t, f"outlet{n}") for n, t in enumerate(texts)]
+    return {d.topic: [v.value for v in d.values] for d in _differ(*items)}
+
+
+def test_a_count_for_one_place_is_not_a_value_of_the_whole_count() -> None:
+    national = "At least 3,000 people have been killed in the fighting, officials said."
+    assert _rows("Twelve died. 12 people were killed in Kharkiv province.", national) == {}
+    assert _rows("12 civilians were killed at one hospital, doctors said.", national) == {}
+    assert _rows(national, "About 3,400 people have been killed in the fighting.") == {
+        "killed": ["at least 3,000", "about 3,400"]
+    }
+
+
+def test_a_days_count_is_not_a_count_since_a_date() -> None:
+    day = "On Sunday, 40 protesters were arrested in the capital."
+    assert _rows(day, "Since March, police have arrested 1,200 protesters.") == {}
+    assert _rows(day, "Police arrested 55 protesters in the capital on Monday.") == {}
+    assert _rows(day, "Police arrested 55 protesters in the capital on Sunday.") == {
+        "arrested": ["40", "55"]
+    }
+
+
+def test_years_and_averages_are_scopes_of_shares_and_sums() -> None:
+    single = "The couple's effective tax rate for 2014 was 35.7 percent."
+    assert (
+        _rows(single, "From 2007 to 2014 they paid an effective tax rate of 31.55 percent.") == {}
+    )
+    assert _rows(single, "Their average effective tax rate was 31.55 percent.") == {}
+    assert _rows(single, "The couple's effective tax rate for 2014 was 31 percent.") == {
+        "effective (percent)": ["35.7%", "31%"]
+    }
+
+
+def test_one_subjects_share_or_sum_is_not_anothers() -> None:
+    assert (
+        _rows("Nokia's market share was 35 percent.", "Apple's market share was 25 percent.") == {}
+    )
+    assert _rows("Nokia's market share was 35 percent.", "Nokia's market share was 31 percent.")
+
+
+def test_what_is_measured_tells_a_distance_from_a_radius() -> None:
+    assert (
+        _rows(
+            "The plant lies 30 kilometres from the capital.",
+            "Troops set an exclusion zone with a radius of 20 kilometres.",
+        )
+        == {}
+    )
+    assert _rows(
+        "The plant lies 30 kilometres from the capital.",
+        "The plant lies about 45 kilometres from the capital.",
+    ) == {"kilometres": ["30", "about 45"]}
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "topic"),
+    [
+        ("2.1 million voters cast a ballot.", "2.3 million voters cast a ballot.", "voters"),
+        ("Police made 30 arrests overnight.", "Police made 45 arrests overnight.", "arrests"),
+        ("The state handed over 50,000 pages.", "The state handed over 55,000 pages.", "pages"),
+    ],
+)
+def test_any_counted_noun_is_compared_in_the_same_scope(one: str, other: str, topic: str) -> None:
+    assert list(_rows(one, other)) == [f"number of {topic}"]
+    assert _rows(one, f"In 2013, {other[0].lower()}{other[1:]}") == {}
+
+
+def test_a_value_rounded_or_cut_is_the_same_value() -> None:
+    assert rounds_to("43885310", "43000000")
+    assert rounds_to("43885310", "44000000")
+    assert rounds_to("35.72", "35.7")
+    assert not rounds_to("1.2", "1")  # one significant digit: too rough to tell
+    assert not rounds_to("141000000", "139000000")
+    exact = "The couple paid $43,885,310 in federal taxes."
+    assert _rows(exact, "The couple paid nearly $44 million in federal taxes.") == {}
+    assert _rows(exact, "The couple paid $41 million in federal taxes.")
+
+
+def test_the_day_of_an_event_is_compared_but_not_the_day_it_was_said() -> None:
+    assert _rows("The Pentagon on Wednesday ordered troops to be vaccinated.",
+                 "Commanders were ordered Tuesday to vaccinate their troops.") == {
+        "day ordered": ["Wednesday", "Tuesday"]
+    }  # fmt: skip
+    assert _rows("The memo was released Wednesday.", "Troops were ordered Tuesday to act.") == {}
+    assert _rows("Kirby said Wednesday the rate was rising.", "Kirby said Tuesday it rose.") == {}

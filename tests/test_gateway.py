@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from service._exceptions import TransportError
-from service.gateway import Gateway, LiteLLMEndpoint, ModelRequest
+from service.gateway import Gateway, LiteLLMEndpoint, ModelRequest, _litellm
 from service.settings import Settings
+from tests.fake_model import FakeModel
 from tests.helpers import QuietHandler, serve
 
 OK = {
@@ -112,3 +113,21 @@ def test_the_request_carries_the_schema_and_parameters(
     assert body["response_format"]["json_schema"]["schema"] == {"type": "object"}
     assert body["temperature"] == 0.0
     assert body["max_tokens"] == 50
+
+
+def test_transient_errors_are_told_apart_by_type_not_by_name(tmp_path: Path) -> None:
+    litellm = _litellm()  # offline, as the gateway imports it
+
+    class RateLimitError(Exception):
+        """Named like litellm's, but not one: not retried."""
+
+    # a subclass of litellm's: retried like it
+    throttled_type = type("Throttled", (litellm.RateLimitError,), {})
+
+    settings = Settings(cache_dir=tmp_path, transport_retries=2, retry_wait_max=0.0)
+    throttled = throttled_type("slow down", llm_provider="fake", model="fake")
+    for error, sends in ((throttled, 3), (RateLimitError("slow down"), 1)):
+        model = FakeModel(rate=1.0, faults=(error,))
+        with pytest.raises(TransportError):
+            asyncio.run(Gateway([model], settings, None).complete(REQUEST))
+        assert len(model.requests) == sends, type(error).__name__

@@ -10,7 +10,7 @@ from schemas import ClaimKind, ExtractedClaim, Extraction, RemovedKind, Skipped
 from service.clean import clean
 from service.extract import extraction_request, ground
 from service.ingest import ingest, make_article
-from service.pipeline import _usable
+from service.pipeline import unusable
 
 BEFORE = "The council approved the city budget on Monday after a long debate."
 AFTER = "The mayor said the new budget would fund two schools and a library."
@@ -192,11 +192,9 @@ def test_corpus(
     if filename:
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
     ingested = ingest([path])
-    skipped: list[Skipped] = list(ingested.skipped)
-    try:
-        articles = _usable(clean(ingested.articles), skipped)
-    except Exception:  # NoUsableInputError: the reasons are in `skipped`
-        articles = []
+    cleaned = clean(ingested.articles)
+    skipped: list[Skipped] = [*ingested.skipped, *unusable(cleaned)]
+    articles = [a for a in cleaned if a.kept]
     outcome, detail = expected
     if outcome == "skipped":
         assert articles == []

@@ -41,7 +41,7 @@ from service._exceptions import InputError
 from service.clean import clean
 from service.cli import EXIT_NO_INPUT, EXIT_USAGE, main
 from service.ingest import MAX_CHUNK, Options, ingest
-from service.pipeline import _usable
+from service.pipeline import unusable
 from service.readers import MAX_BYTES
 from tests.conftest import ROOT
 from tests.helpers import QuietHandler, serve
@@ -115,12 +115,8 @@ def outcome(
 ) -> tuple[list[Article], list[Skipped]]:
     """Ingest and clean ``inputs`` as a run does, up to the model."""
     ingested = ingest(inputs, stdin=stdin, options=options)
-    skipped = list(ingested.skipped)
-    try:
-        articles = _usable(clean(ingested.articles), skipped)
-    except InputError:  # NoUsableInputError: the reasons are in `skipped`
-        articles = []
-    return articles, skipped
+    cleaned = clean(ingested.articles)
+    return [a for a in cleaned if a.kept], [*ingested.skipped, *unusable(cleaned)]
 
 
 # ---- content builders ----------------------------------------------------------------------
@@ -507,8 +503,8 @@ def fifo(tmp_path: Path) -> Path:
 
 def unix_socket(tmp_path: Path) -> Path:
     path = tmp_path / "s.txt"
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(path))
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(str(path))  # the socket's file stays after it is closed
     return path
 
 

@@ -47,10 +47,11 @@ from schemas import (
 )
 from schemas.compose import RESERVED_HEADINGS
 from service._exceptions import ConfigError, ReplyInvalidError, StateError
+from service.assemble import headline
 from service.cache import ResponseCache
 from service.clean import clean
 from service.cli_support import EXIT_MODEL, EXIT_STATE, EXIT_UNDELIVERED, EXIT_USAGE, exit_code
-from service.compose import FALLBACK_TITLE, Composed, headline, review, salvage
+from service.compose import FALLBACK_TITLE, Composed, review, salvage
 from service.digest.config import load_config
 from service.digest.edition import NEW, Edition, LeftOut, StoryBrief
 from service.digest.layout import render_html, render_text

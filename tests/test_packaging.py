@@ -1,4 +1,4 @@
-"""The wheel carries the prompt templates (package data), not only the editable checkout."""
+"""The wheel carries the prompt templates (package data); `python -m service` is `brief`."""
 
 import subprocess
 import sys
@@ -38,3 +38,13 @@ def test_wheel_includes_prompts_and_schemas(tmp_path: Path) -> None:
     } <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "brief = service.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_python_m_service_is_the_brief_command_with_its_version() -> None:
+    import service
+
+    done = subprocess.run(
+        [sys.executable, "-m", "service", "--version"], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["brief,", "version", service.__version__]
+    assert service.__version__.split(".")[0].isdigit()

@@ -1,8 +1,12 @@
-"""The whole pipeline against the fault-injecting server: every run ends in a valid briefing or
-an explicit failure, no article is lost, calls are bounded, the budget holds."""
+"""The whole pipeline against faulty models: every run ends in a valid briefing or an explicit
+failure, no article is lost, calls are bounded, the budget holds.
+
+Faults in a reply and the budget use the in-process fake model; what only HTTP shows (status
+codes, Retry-After, hangs, dropped connections, fallbacks between servers) the fault server."""
 
 import asyncio
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +18,11 @@ from service._exceptions import TransportError
 from service.gateway import Gateway, LiteLLMEndpoint, ModelRequest, retry_after
 from service.settings import Settings
 from tests.conftest import SEEDS
+from tests.fake_model import CONTENT_FAULTS, FakeModel, answer_with
 from tests.fault_server import FAULTS, Plan, fault_server
 
 ARTICLES = 5
+NOWHERE = "http://127.0.0.1:9/v1"  # the fake answers: no request leaves the process
 
 
 def settings_for(url: str, tmp_path: Path, **extra: Any) -> Settings:
@@ -67,26 +73,38 @@ def run(settings: Settings) -> Briefing | BriefError:
 
 
 def test_no_faults_makes_one_call_per_article_and_one_to_compose(
-    server: tuple[str, Plan], tmp_path: Path
+    fake_model: FakeModel, tmp_path: Path
 ) -> None:
-    url, plan = server
-    briefing = run(settings_for(url, tmp_path))
+    briefing = run(settings_for(NOWHERE, tmp_path))
     assert isinstance(briefing, Briefing)
     assert_accounted(briefing)
     assert briefing.skipped == []
-    assert len(plan.requests) == ARTICLES + 1
+    assert len(fake_model.requests) == ARTICLES + 1
+
+
+@contextmanager
+def faulty_model(fault: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
+    """A model that injects ``fault``: in-process for a reply fault, else over HTTP."""
+    if fault in CONTENT_FAULTS:
+        model = FakeModel()
+        answer_with(monkeypatch, model)
+        yield NOWHERE, model
+        return
+    plan = Plan(hang=2.0)
+    with fault_server(plan) as url:
+        yield url, plan
 
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_each_fault_alone_ends_cleanly(
-    fault: str, server: tuple[str, Plan], tmp_path: Path
+    fault: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    url, plan = server
-    plan.faults, plan.rate = (fault,), 0.4
-    settings = settings_for(url, tmp_path)
-    outcome = run(settings)
-    assert plan.injected, "the plan injected no fault"
-    assert len(plan.requests) <= max_calls(settings)
+    with faulty_model(fault, monkeypatch) as (url, model):
+        model.faults, model.rate = (fault,), 0.4
+        settings = settings_for(url, tmp_path)
+        outcome = run(settings)
+    assert model.injected, "no fault was injected"
+    assert len(model.requests) <= max_calls(settings)
     if isinstance(outcome, Briefing):
         assert_accounted(outcome)
     else:
@@ -110,12 +128,11 @@ def test_thirty_percent_mixed_faults(seed: int, server: tuple[str, Plan], tmp_pa
         assert str(outcome).strip()
 
 
-def test_reasks_never_grow_the_history(server: tuple[str, Plan], tmp_path: Path) -> None:
-    url, plan = server
-    plan.faults, plan.rate = ("malformed", "schema", "invented-ids", "truncated"), 0.5
-    run(settings_for(url, tmp_path))
-    assert plan.injected
-    assert max(len(r["body"]["messages"]) for r in plan.requests) == 4
+def test_reasks_never_grow_the_history(fake_model: FakeModel, tmp_path: Path) -> None:
+    fake_model.faults, fake_model.rate = CONTENT_FAULTS, 0.5
+    run(settings_for(NOWHERE, tmp_path))
+    assert fake_model.injected
+    assert max(len(r.messages) for r in fake_model.requests) == 4
 
 
 def test_retry_after_is_read_from_the_provider(server: tuple[str, Plan], tmp_path: Path) -> None:
@@ -146,10 +163,9 @@ def test_a_failing_model_falls_back_once_and_stays(tmp_path: Path) -> None:
     assert len(healthy.requests) == ARTICLES + 1
 
 
-def test_the_token_budget_is_never_exceeded(server: tuple[str, Plan], tmp_path: Path) -> None:
-    url, _ = server
+def test_the_token_budget_is_never_exceeded(fake_model: FakeModel, tmp_path: Path) -> None:
     budget = 6_000
-    briefing = run(settings_for(url, tmp_path, max_tokens_per_run=budget))
+    briefing = run(settings_for(NOWHERE, tmp_path, max_tokens_per_run=budget))
     assert isinstance(briefing, Briefing)
     assert_accounted(briefing)
     assert briefing.usage.prompt_tokens + briefing.usage.completion_tokens <= budget
@@ -157,12 +173,12 @@ def test_the_token_budget_is_never_exceeded(server: tuple[str, Plan], tmp_path: 
     assert any(r.startswith("run budget reached") for r in reasons)
 
 
-def test_calls_in_flight_count_against_the_budget(tmp_path: Path) -> None:
+def test_calls_in_flight_count_against_the_budget(fake_model: FakeModel, tmp_path: Path) -> None:
     # Five extractions at once, each worst case under the cap but not all together: the
     # budget must hold back the calls it cannot afford before any of them has answered.
-    with fault_server(Plan(latency=0.3)) as url:
-        settings = settings_for(url, tmp_path, max_tokens_per_run=12_000, concurrency=5)
-        outcome = run(settings)
+    fake_model.latency = 0.3
+    settings = settings_for(NOWHERE, tmp_path, max_tokens_per_run=12_000, concurrency=5)
+    outcome = run(settings)
     assert isinstance(outcome, Briefing | BriefError)
     if isinstance(outcome, Briefing):
         assert outcome.usage.prompt_tokens + outcome.usage.completion_tokens <= 12_000
@@ -172,13 +188,12 @@ def test_calls_in_flight_count_against_the_budget(tmp_path: Path) -> None:
 
 
 def test_a_budget_too_small_for_anything_is_an_explicit_failure(
-    server: tuple[str, Plan], tmp_path: Path
+    fake_model: FakeModel, tmp_path: Path
 ) -> None:
-    url, plan = server
-    outcome = run(settings_for(url, tmp_path, max_tokens_per_run=100))
+    outcome = run(settings_for(NOWHERE, tmp_path, max_tokens_per_run=100))
     assert isinstance(outcome, BriefError)
     assert "run budget reached" in str(outcome)
-    assert plan.requests == []
+    assert fake_model.requests == []
 
 
 def test_cli_budget_and_fallback_options(tmp_path: Path) -> None:

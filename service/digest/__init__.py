@@ -7,7 +7,9 @@ edition.py  what one email holds (plain data)
 layout.py   HTML (Jinja2, autoescaped, CSS inlined) and plain text
 mail.py     the multipart message and its safe headers; the Message-ID
 send.py     SMTP with STARTTLS or TLS and a login read from the environment
-run.py      gather → group → brief → store in the outbox → send → record
+archive.py  the optional HTML archive: each story's page, every version kept, and index pages
+collect.py  the queries: collect the articles in the window, group them, choose the stories
+run.py      the steps: collect → group → brief → archive → build → store → send → record
 cli.py      ``brief digest run`` and ``brief digest status``
 
 >>> from service.digest import load_config, run_digests     # doctest: +SKIP

@@ -2,11 +2,21 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from schemas import Briefing
 
-NEW = "new"
-UPDATED = "updated"
+
+class StoryStatus(StrEnum):
+    """Whether a story's readers meet it for the first time."""
+
+    NEW = "new"
+    """Never sent before."""
+    UPDATED = "updated"
+    """Sent before, with articles added since."""
+
+
+NEW, UPDATED = StoryStatus.NEW, StoryStatus.UPDATED
 
 
 @dataclass(frozen=True)
@@ -14,8 +24,7 @@ class StoryBrief:
     """A briefed story, as the email shows it."""
 
     story_id: str
-    status: str
-    """``new``: never sent before; ``updated``: sent before, with articles added since."""
+    status: StoryStatus
     briefing: Briefing
     outlets: int
     """Distinct outlets among its articles."""

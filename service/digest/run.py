@@ -1,56 +1,60 @@
-"""One digest run: gather → group → brief each story → build and store the email → send it.
+"""One digest run, as steps that return values: collect → group → brief → build → store → send.
 
-The only module that ties the others together. The order is what makes a run safe to repeat
-and to kill: the email is stored in the outbox, with its stories marked as sent, in one
-transaction *before* any copy is sent; each recipient's copy is recorded as sent before the
-next; and every run first sends what earlier runs left in the outbox. So a re-run after a
-crash sends what was built and not yet sent, and nothing twice (short of a kill between the
-server's acceptance of a copy and its record, a window of one SQLite commit).
+Between brief and build, the edition's stories are written to the archive, if there is one.
+
+The only module that ties the others together, and the only one whose steps write state:
+:func:`start`, :func:`remember`, :func:`store`, :func:`send` and :func:`record`, each named
+for what it writes. The order is what makes a run safe to repeat and to kill: the email is
+stored in the outbox, with its stories marked as sent, in one transaction *before* any copy
+is sent; each recipient's copy is recorded as sent before the next; and every run also sends
+what earlier runs left in the outbox. So a re-run after a crash sends what was built and not
+yet sent, and nothing twice (short of a kill between the server's acceptance of a copy and
+its record, a window of one SQLite commit).
 """
 
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import SMTP
+from enum import StrEnum
 from pathlib import Path
 
-from schemas import Article, Briefing, Skipped
-from service._exceptions import (
-    BriefError,
-    CassetteMissError,
-    DigestError,
-    LocalModelError,
-    UndeliveredError,
-)
-from service.clean import clean
+from schemas import Briefing
+from service._exceptions import BriefError, DigestError, LocalModelError, UndeliveredError
 from service.digest.archive import archived
+from service.digest.collect import Candidate, choose, collect, group_stories
 from service.digest.config import DigestConfig, DigestFile
-from service.digest.edition import NEW, UPDATED, Edition, LeftOut, StoryBrief
+from service.digest.edition import Edition, LeftOut, StoryBrief, StoryStatus
 from service.digest.layout import render_html, render_text
 from service.digest.mail import addressed, build, message_id, one_line
 from service.digest.send import Smtp, deliver, resolve, undelivered
-from service.digest.state import STATE_FILE, Built, Sent, State, locked
-from service.digest.stories import Item, Story, group, keys_of
+from service.digest.state import STATE_FILE, Built, State, locked
+from service.digest.stories import Item
 from service.gateway import Gateway
-from service.ingest import ingest
-from service.pipeline import Progress, brief_articles, ingest_options, open_gateway
+from service.pipeline import Progress, brief_articles, open_gateway
 from service.settings import Settings
-
-STORY_MEMORY_DAYS = 30
-"""How long a story's articles are remembered for placing later articles in it."""
 
 Say = Callable[[str], None]
 
 
-@dataclass
+class RunStatus(StrEnum):
+    """How a digest's run ended."""
+
+    SENT = "sent"
+    """An email was built and stored; its copies were sent (or stay in the outbox)."""
+    NOTHING_NEW = "nothing new"
+    DRY_RUN = "dry run"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What a run did for one digest."""
 
     digest: str
-    status: str
-    """``sent``, ``nothing new``, ``dry run`` or ``failed``."""
+    status: RunStatus
     stories: int = 0
     message_id: str | None = None
     left_out: list[LeftOut] = field(default_factory=list)
@@ -60,7 +64,7 @@ class Outcome:
     error: BriefError | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Job:
     """The fixed inputs of one digest's run."""
 
@@ -73,40 +77,18 @@ class Job:
     out: Path | None = None
     say: Say = lambda line: None
     progress: Progress | None = None
-    run_id: int = 0
 
     @property
     def dry_run(self) -> bool:
         return self.smtp is None
 
 
-@dataclass
-class Gathered:
-    """The articles the sources hold now, each with its time, and the inputs skipped."""
+@dataclass(frozen=True)
+class Email:
+    """A digest's email, built and ready to store or preview."""
 
-    articles: dict[str, Article]
-    when: dict[str, datetime]
-    skipped: list[Skipped]
-
-
-@dataclass
-class Candidate:
-    """A story with articles not sent before: what it would brief and how to show it."""
-
-    story: Story
-    articles: list[Article]
-    """Its articles to brief, newest first, at most ``max_articles_per_story``."""
-    present: list[str]
-    """The ids of all its articles the sources hold now."""
-    fresh: list[Article]
-    sent: Sent | None
-    outlets: int
-    latest: datetime
-
-    @property
-    def label(self) -> str:
-        title = self.articles[0].title or self.articles[0].origin
-        return f"{one_line(title, 100)} ({len(self.present)} articles)"
+    edition: Edition
+    built: Built
 
 
 def run_digests(
@@ -144,133 +126,68 @@ def _settings_for(settings: Settings, config: DigestConfig) -> Settings:
 
 async def run_one(job: Job) -> Outcome:
     """Build, store and send one digest's email; errors end in the outcome, not raised."""
-    name = job.config.name
-    if not job.dry_run:
-        job.run_id = job.state.start_run(name, job.now)
+    run_id = None if job.dry_run else start(job)
     try:
-        outcome = await _build(job)
+        outcome = await _make(job, run_id)
         if not job.dry_run:
-            outcome.delivered = _deliver_all(job)
+            outcome = replace(outcome, delivered=send(job))
     except BriefError as error:
-        outcome = Outcome(name, "failed", error=error)
-    if not job.dry_run:
-        _record(job, outcome)
-    if isinstance(outcome.error, LocalModelError | CassetteMissError):
+        outcome = Outcome(job.config.name, RunStatus.FAILED, error=error)
+    if run_id is not None:
+        record(job, run_id, outcome)
+    if isinstance(outcome.error, LocalModelError):
         raise outcome.error  # not about this digest: every other one would fail the same way
     return outcome
 
 
-def _record(job: Job, outcome: Outcome) -> None:
-    state, name = job.state, job.config.name
-    failures = [(item.subject, item.reason) for item in outcome.left_out]
-    state.record_failures(job.run_id, name, job.now, failures)
-    done = f"{outcome.delivered} copies sent, {len(outcome.left_out)} left out"
-    detail = str(outcome.error or "") or done
-    state.finish_run(job.run_id, datetime.now(UTC), outcome.status, detail)
-
-
-async def _build(job: Job) -> Outcome:
+async def _make(job: Job, run_id: int | None) -> Outcome:
     name = job.config.name
-    gathered = gather(job)
-    job.say(f"{name}: {len(gathered.articles)} articles in the window")
-    chosen, left_out = choose(job, _group(job, gathered), gathered)
-    left_out += [LeftOut(s.subject, s.reason) for s in gathered.skipped]
+    collected = collect(job.config, job.settings, job.state, job.now)
+    job.say(f"{name}: {len(collected.articles)} articles in the window")
+    grouped = group_stories(name, job.state, collected, job.now)
+    if not job.dry_run:
+        remember(job, grouped.placed)
+    sent = job.state.sent(name)
+    chosen, left_out = choose(job.config, grouped.stories, collected, sent)
+    left_out += [LeftOut(s.subject, s.reason) for s in collected.skipped]
     if not chosen:
-        return Outcome(name, "nothing new", left_out=left_out)
-    briefs, failed = await brief_all(job, chosen)
-    left_out = failed + left_out
+        return Outcome(name, RunStatus.NOTHING_NEW, left_out=left_out)
+    briefs, failed = await brief_stories(job, chosen)
     if not briefs:
         raise DigestError(f"{name}: no story could be briefed; first: {failed[0].reason}")
-    number = job.state.editions(name, job.now.date()) + 1
-    edition = Edition(name, job.now, number, [b for b, _ in briefs], left_out)
+    edition = make_edition(job, [b for b, _ in briefs], [*failed, *left_out])
     edition = archived(job.config.archive, edition, job.say)  # story pages; links for the email
-    return keep(job, edition, [c for _, c in briefs])
+    email = build_email(job, edition, [c for _, c in briefs])
+    files = preview(job, email) if job.dry_run or job.out is not None else []
+    if run_id is None:
+        return _outcome(RunStatus.DRY_RUN, email, files)
+    store(job, run_id, email)
+    return _outcome(RunStatus.SENT, email, files)
 
 
-def gather(job: Job) -> Gathered:
-    """Read every source; give each article a time; keep those in the window."""
-    # no per-run cap: a digest reads all its sources (each feed capped) and bounds its model
-    # calls by max_stories and max_articles_per_story instead
-    options = replace(ingest_options(job.settings), max_articles=None)
-    ingested = ingest(job.config.sources, options=options)
-    seen = job.state.first_seen(job.config.name)
-    when = {a.id: _time_of(a, seen.get(a.id) or job.now) for a in ingested.articles}
-    hours = job.config.window_hours()
-    start = job.now - timedelta(hours=hours) if hours else None
-    kept = {a.id: a for a in ingested.articles if start is None or when[a.id] >= start}
-    return Gathered(kept, when, ingested.skipped)
-
-
-def _time_of(article: Article, fallback: datetime) -> datetime:
-    """When it was published, else its file's modification time, else when first seen."""
-    if article.published is not None:
-        return _aware(article.published)
-    path = Path(article.origin.split("#")[0])
-    if "://" not in article.origin and path.is_file():
-        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    return _aware(fallback)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _group(job: Job, gathered: Gathered) -> list[Story]:
-    horizon = job.now - timedelta(days=STORY_MEMORY_DAYS)
-    known = {
-        i.article_id: i
-        for i in job.state.known_items(job.config.name)
-        if i.article_id in gathered.articles or i.when >= horizon
-    }
-    new = [
-        Item(a.id, keys_of(clean([a])[0]), gathered.when[a.id])
-        for a in gathered.articles.values()
-        if a.id not in known
-    ]
-    stories = group(known.values(), new)
-    if not job.dry_run:
-        placed = [replace(i, story_id=s.story_id) for s in stories for i in s.items]
-        job.state.remember(
-            job.config.name, [i for i in placed if i.article_id not in known], job.now
-        )
-    return stories
-
-
-def choose(
-    job: Job, stories: list[Story], gathered: Gathered
-) -> tuple[list[Candidate], list[LeftOut]]:
-    """Stories with articles not sent before, the most widely reported and newest first."""
-    sent = job.state.sent(job.config.name)
-    found = [_candidate(job, s, gathered, sent.get(s.story_id)) for s in stories]
-    ranked = sorted(
-        (c for c in found if c is not None),
-        key=lambda c: (-c.outlets, -c.latest.timestamp(), c.story.story_id),
-    )
-    limit = job.config.max_stories
-    beyond = [LeftOut(c.label, f"beyond the limit of {limit} stories") for c in ranked[limit:]]
-    return ranked[:limit], beyond
-
-
-def _candidate(job: Job, story: Story, gathered: Gathered, sent: Sent | None) -> Candidate | None:
-    present = [
-        gathered.articles[i.article_id] for i in story.items if i.article_id in gathered.articles
-    ]
-    fresh = [a for a in present if sent is None or a.id not in sent.articles]
-    if not fresh:
-        return None
-    newest = sorted(present, key=lambda a: (gathered.when[a.id], a.id), reverse=True)
-    return Candidate(
-        story=story,
-        articles=newest[: job.config.max_articles_per_story],
-        present=[a.id for a in present],
-        fresh=sorted(fresh, key=lambda a: (gathered.when[a.id], a.id)),
-        sent=sent,
-        outlets=len({a.source for a in present}),
-        latest=gathered.when[newest[0].id],
+def _outcome(status: RunStatus, email: Email, files: list[Path]) -> Outcome:
+    edition = email.edition
+    return Outcome(
+        edition.digest,
+        status,
+        len(edition.stories),
+        email.built.message_id,
+        edition.left_out,
+        files,
     )
 
 
-async def brief_all(
+def start(job: Job) -> int:
+    """Record that this digest's run starts; its id."""
+    return job.state.start_run(job.config.name, job.now)
+
+
+def remember(job: Job, placed: list[Item]) -> None:
+    """Store where grouping placed the articles met for the first time."""
+    job.state.remember(job.config.name, placed, job.now)
+
+
+async def brief_stories(
     job: Job, chosen: list[Candidate]
 ) -> tuple[list[tuple[StoryBrief, Candidate]], list[LeftOut]]:
     """Brief the stories at once through the pipeline, with one gateway (model server,
@@ -283,7 +200,7 @@ async def brief_all(
         )
     for result in done:
         if isinstance(result, BaseException):
-            raise result  # not about one story (no model, a cassette miss): every one fails
+            raise result  # not about one story (no model): every one would fail
     briefs = [(b, c) for b, c in zip(done, chosen, strict=True) if isinstance(b, StoryBrief)]
     return briefs, [r for r in done if isinstance(r, LeftOut)]
 
@@ -291,7 +208,7 @@ async def brief_all(
 async def _brief_one(job: Job, gateway: Gateway, candidate: Candidate) -> StoryBrief | LeftOut:
     try:
         briefing = await brief_articles(gateway, candidate.articles)
-    except (LocalModelError, CassetteMissError):
+    except LocalModelError:
         raise
     except BriefError as error:
         return LeftOut(candidate.label, f"could not be briefed: {error}")
@@ -308,7 +225,7 @@ def _story_brief(candidate: Candidate, briefing: Briefing) -> StoryBrief:
     ]
     return StoryBrief(
         story_id=candidate.story.story_id,
-        status=NEW if sent is None else UPDATED,
+        status=StoryStatus.NEW if sent is None else StoryStatus.UPDATED,
         briefing=briefing,
         outlets=candidate.outlets,
         since=since if sent is not None else [],
@@ -316,21 +233,21 @@ def _story_brief(candidate: Candidate, briefing: Briefing) -> StoryBrief:
     )
 
 
-def keep(job: Job, edition: Edition, sent: list[Candidate]) -> Outcome:
-    """Build the email; write it to files on a dry run, else store it in the outbox."""
+def make_edition(job: Job, stories: list[StoryBrief], left_out: list[LeftOut]) -> Edition:
+    """The day's next edition of this digest: the briefed stories and what was left out."""
+    number = job.state.editions(job.config.name, job.now.date()) + 1
+    return Edition(job.config.name, job.now, number, stories, left_out)
+
+
+def build_email(job: Job, edition: Edition, chosen: list[Candidate]) -> Email:
+    """The edition's email, with the stories (``chosen``, in its order) it marks as sent."""
     config = job.config
-    content = "\n".join(f"{c.story.story_id}:{','.join(sorted(c.present))}" for c in sent)
+    content = "\n".join(f"{c.story.story_id}:{','.join(sorted(c.present))}" for c in chosen)
     msg_id = message_id(edition, config.sender, content)
     raw = build(edition, config.sender, msg_id).as_bytes()
-    outcome = Outcome(config.name, "dry run", len(edition.stories), msg_id, edition.left_out)
-    if job.dry_run or job.out is not None:
-        preview = addressed(raw, ", ".join(config.recipients))
-        outcome.files = write_files(job.out or Path.cwd(), edition, preview)
-    if job.dry_run:
-        return outcome
     stories = [
         (c.story.story_id, b.briefing.title, _sent_ids(c))
-        for b, c in zip(edition.stories, sent, strict=True)
+        for b, c in zip(edition.stories, chosen, strict=True)
     ]
     built = Built(
         msg_id,
@@ -342,10 +259,7 @@ def keep(job: Job, edition: Edition, sent: list[Candidate]) -> Outcome:
         list(config.recipients),
         stories,
     )
-    job.state.store(built, job.now)
-    job.state.note_email(job.run_id, msg_id, len(edition.stories))
-    outcome.status = "sent"
-    return outcome
+    return Email(edition, built)
 
 
 def _sent_ids(candidate: Candidate) -> list[str]:
@@ -355,6 +269,12 @@ def _sent_ids(candidate: Candidate) -> list[str]:
 
 def _subject(raw: bytes) -> str:
     return str(message_from_bytes(raw, policy=SMTP)["Subject"])
+
+
+def preview(job: Job, email: Email) -> list[Path]:
+    """Write the email, addressed to every recipient, as files in ``--out`` (or here)."""
+    raw = addressed(email.built.raw, ", ".join(job.config.recipients))
+    return write_files(job.out or Path.cwd(), email.edition, raw)
 
 
 def write_files(out: Path, edition: Edition, raw: bytes) -> list[Path]:
@@ -368,8 +288,14 @@ def write_files(out: Path, edition: Edition, raw: bytes) -> list[Path]:
     return files
 
 
-def _deliver_all(job: Job) -> int:
-    """Send every pending copy of this digest's emails, oldest email first."""
+def store(job: Job, run_id: int, email: Email) -> None:
+    """Put the email in the outbox with its stories marked as sent, and note it on the run."""
+    job.state.store(email.built, job.now)
+    job.state.note_email(run_id, email.built.message_id, len(email.edition.stories))
+
+
+def send(job: Job) -> int:
+    """Send every pending copy of this digest's emails, oldest email first; copies sent."""
     assert job.smtp is not None
     delivered, nobody = 0, []
     for outgoing in job.state.pending(job.config.name):
@@ -394,3 +320,13 @@ def _deliver_all(job: Job) -> int:
         job.say(f"{job.config.name}: sent {outgoing.message_id}")
     undelivered(nobody, delivered, job.say)
     return delivered
+
+
+def record(job: Job, run_id: int, outcome: Outcome) -> None:
+    """Record how the run ended, and what it left out."""
+    state, name = job.state, job.config.name
+    failures = [(item.subject, item.reason) for item in outcome.left_out]
+    state.record_failures(run_id, name, job.now, failures)
+    done = f"{outcome.delivered} copies sent, {len(outcome.left_out)} left out"
+    detail = str(outcome.error or "") or done
+    state.finish_run(run_id, datetime.now(UTC), outcome.status.value, detail)

@@ -1,29 +1,42 @@
 """Stories: articles about the same event, across outlets, with ids that last across runs.
 
 Pure functions over articles and what the state remembers; no I/O. Grouping is deterministic:
-each article becomes a set of *keys* (content words and names of its headline and lead), and
-articles are taken oldest first; one joins the story holding the article it is most similar
-to (overlap of keys, above a threshold), else it starts a story whose id is a hash of its own
-id. Articles the state already placed keep their story, so a story's id never changes and a
-later article about it joins it, even when the earlier articles are gone from the sources.
+each article becomes a set of *keys* read from its whole kept text (headline included): its
+content words and names, lower-cased and with a plural ``s`` dropped, pairs of neighbouring
+ones (``tax+return``), and its numbers (``#15000``), each with marks for how often it recurs
+(``nokia~2``, ``nokia~4``, ...), so what an article keeps coming back to weighs more than what
+it says once. Two articles are compared by the overlap of their keys, each key weighted by how
+rare it is among the articles grouped (a smoothed inverse document frequency, counting at least
+a day's worth of articles): what two outlets share about one event (its people, places,
+numbers, distinctive words and phrases) is rare in the rest of the day's news.
+Articles are taken oldest first; one joins the story holding the article it is most similar
+to (above a threshold), else it starts a story whose id is a hash of its own id. Articles the
+state already placed keep their story, so a story's id never changes and a later article
+about it joins it, even when the earlier articles are gone from the sources.
 """
 
 import hashlib
+import math
 import re
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 
 from schemas import Article
 
-LEAD_SENTENCES = 3
-"""How much of an article, besides its headline, grouping reads."""
-THRESHOLD = 0.25
-"""Least overlap (shared keys / keys of the smaller article) for two articles to be one story."""
+THRESHOLD = 0.105
+"""Least weighted overlap of their keys for two articles to be one story."""
 MIN_SHARED = 4
 """Least number of shared keys, so two short texts do not match on a couple of words."""
+DAY = 30
+"""Articles counted at least, when weighting keys: a word four articles share is rare in a
+day's news even when only those four are grouped."""
+REPEATS = 2
+"""A key recurring this many times gets a mark ``key~2``, then ``key~4``, ``key~8``, ..."""
 
-_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
+_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*|\d[\d,.]*\d|\d")
 _STOP_WORDS = """
     about above after again against also among another because been before being below between
     both could does doing down during each even every from further have having here into itself
@@ -36,6 +49,7 @@ _STOP_WORDS = """
     news says added including first second third later early time times made make amid
 """
 _STOP = frozenset(_STOP_WORDS.split())
+_MARK, _PAIR = "~", "+"
 
 
 @dataclass(frozen=True)
@@ -58,10 +72,34 @@ class Story:
 
 
 def keys_of(article: Article) -> frozenset[str]:
-    """The content words of the article's headline and lead, lower-cased, plural ``s`` dropped."""
-    lead = " ".join(s.text for s in article.kept[:LEAD_SENTENCES])
-    words = _WORD.findall(f"{article.title or ''} {lead}".lower())
-    return frozenset(_stem(w) for w in words if len(w) >= 4 and w not in _STOP)
+    """The keys of the article's headline and kept text, with marks for those that recur."""
+    texts = [article.title or "", *(s.text for s in article.kept)]
+    counts = Counter(key for text in texts for key in _keys(text))
+    return frozenset(counts) | frozenset(_marks(counts))
+
+
+def _keys(text: str) -> Iterable[str]:
+    # each word, and each pair of neighbouring ones ("tax+return", "supreme+court"): a pair
+    # names what a text is about better than either word
+    words = [_key(w) for w in _WORD.findall(text)]
+    yield from filter(None, words)
+    yield from (f"{a}{_PAIR}{b}" for a, b in pairwise(words) if a and b)
+
+
+def _key(word: str) -> str | None:
+    if word[0].isdigit():
+        number = word.replace(",", "")
+        return f"#{number}" if len(number) >= 3 else None  # "7" or "12" tells no story apart
+    low = word.lower()
+    return _stem(low) if len(low) >= 4 and low not in _STOP else None
+
+
+def _marks(counts: Mapping[str, int]) -> Iterable[str]:
+    for key, count in counts.items():
+        times = REPEATS
+        while count >= times:
+            yield f"{key}{_MARK}{times}"
+            times *= 2
 
 
 def _stem(word: str) -> str:
@@ -69,10 +107,33 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word
 
 
-def similarity(a: frozenset[str], b: frozenset[str]) -> float:
-    """Shared keys over the keys of the smaller set; 0 unless at least ``MIN_SHARED`` are shared."""
-    shared = len(a & b)
-    return shared / min(len(a), len(b)) if shared >= MIN_SHARED else 0.0
+Weights = Mapping[str, float]
+"""Each key's weight: how rare it is among the articles grouped together."""
+
+
+def weights(keys: Sequence[frozenset[str]]) -> dict[str, float]:
+    """Smoothed inverse document frequency of every key: ln((1 + n) / (1 + df)) + 1."""
+    found = Counter(k for ks in keys for k in ks)
+    n = max(len(keys), DAY)
+    return {k: math.log((1 + n) / (1 + df)) + 1 for k, df in found.items()}
+
+
+def similarity(a: frozenset[str], b: frozenset[str], weight: Weights | None = None) -> float:
+    """Weighted overlap of two key sets (the weight of the keys they share over that of the
+    smaller set, weights squared); 0 unless at least ``MIN_SHARED`` words are shared."""
+    w = weights([a, b]) if weight is None else weight
+    return _overlap(a, b, w, min(_mass(a, w), _mass(b, w)))
+
+
+def _overlap(a: frozenset[str], b: frozenset[str], weight: Weights, smaller: float) -> float:
+    shared = a & b
+    if not smaller or sum(_MARK not in k and _PAIR not in k for k in shared) < MIN_SHARED:
+        return 0.0
+    return _mass(shared, weight) / smaller
+
+
+def _mass(keys: Iterable[str], weight: Weights) -> float:
+    return sum(weight.get(k, 1.0) ** 2 for k in keys)
 
 
 def story_id_for(item: Item) -> str:
@@ -83,18 +144,28 @@ def story_id_for(item: Item) -> str:
 def group(known: Iterable[Item], new: Sequence[Item]) -> list[Story]:
     """``known`` items keep their stories; each new item joins the closest one or starts one."""
     stories: dict[str, Story] = {}
+    known = list(known)
     for item in known:
         if item.story_id is not None:
             stories.setdefault(item.story_id, Story(item.story_id)).items.append(item)
+    weight = weights([i.keys for i in (*known, *new)])
+    mass = {i.article_id: _mass(i.keys, weight) for i in (*known, *new)}
     for item in sorted(new, key=lambda i: (i.when, i.article_id)):
-        home = _closest(stories.values(), item)
+        home = _closest(stories.values(), item, weight, mass)
         if home is None:
             home = stories.setdefault(story_id_for(item), Story(story_id_for(item)))
         home.items.append(item)
     return list(stories.values())
 
 
-def _closest(stories: Iterable[Story], item: Item) -> Story | None:
-    scored = [(max(similarity(item.keys, i.keys) for i in s.items), s) for s in stories]
+def _closest(
+    stories: Iterable[Story], item: Item, weight: Weights, mass: Mapping[str, float]
+) -> Story | None:
+    scored = [(max(_similar(item, i, weight, mass) for i in s.items), s) for s in stories]
     best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
     return best[1] if best[0] >= THRESHOLD else None
+
+
+def _similar(a: Item, b: Item, weight: Weights, mass: Mapping[str, float]) -> float:
+    # ``similarity``, with each article's weight summed once per grouping
+    return _overlap(a.keys, b.keys, weight, min(mass[a.article_id], mass[b.article_id]))
