@@ -10,9 +10,15 @@ SEEDS ?= ../shared/seeds
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# The embedded model: builds llama-cpp-python from source on first install (about 10 minutes).
+# llama.cpp is built for this machine's CPU (-march=native) but without AMX: a virtual machine
+# may advertise AMX tiles its kernel does not enable, and the first completion then crashes.
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'
+
+# The embedded model: builds llama-cpp-python from source on first install (about 10 minutes;
+# --no-cache-dir: never reuse a wheel built earlier with other flags).
 $(VENV)/.local: $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[local,dev]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q --no-cache-dir -e '.[local,dev]'
 	touch $@
 
 $(VENV)/.dev: $(BIN)/python pyproject.toml
