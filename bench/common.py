@@ -14,22 +14,40 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
 
 _PLACES = ["the harbour", "the old mill", "the river bank", "the station", "the market square"]
+_SYLLABLES = ["ka", "lo", "mi", "ren", "tu", "va", "sel", "dor", "fin", "gar", "hol"]
+_SYLLABLES += ["jex", "bri", "nau", "pel", "qua", "ros", "tam", "vey", "zor", "ul", "om"]
+WORDS = len(_SYLLABLES) ** 3
+
+
+def word(seed: int) -> str:
+    """A made-up word, distinct for each seed below ``WORDS`` (22**3)."""
+    n = len(_SYLLABLES)
+    return _SYLLABLES[seed % n] + _SYLLABLES[seed // n % n] + _SYLLABLES[seed // n // n % n]
 
 
 def write_articles(folder: Path, count: int) -> list[Path]:
-    """``count`` distinct articles on one story (a flood), so clean-up keeps them all."""
+    """``count`` distinct articles on one story (a flood), so clean-up keeps them all and
+    none is a near-duplicate of another: each is its own model call.
+
+    Each names its own made-up people and places (seeds spread over the syllables, as
+    neighbouring seeds share two of three) and tells the facts in its own order.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(count):
         place = _PLACES[i % len(_PLACES)]
-        text = (
-            f"Flood waters rose near {place} on Tuesday, officials in district {i} said.\n"
-            f"Rescue teams moved {10 + i} families from homes near {place} to the school.\n"
-            f"The mayor said the flood barrier at {place} held until late in the evening.\n"
-            f"Residents near {place} were told the river would fall by Thursday morning.\n"
-        )
+        w = [word((i * 12 + k) * 7919 % WORDS).capitalize() for k in range(12)]
+        facts = [
+            f"Flood waters rose near {place} on Tuesday, {w[0]} {w[1]} of district {i} said.",
+            f"Rescue teams led by {w[2]} moved {10 + i} families from {w[3]} Road to the "
+            f"{w[4]} school.",
+            f"The mayor said the {w[5]} barrier at {place} held until late in the evening.",
+            f"Residents of {w[3]} Road were told the {w[6]} river would fall by Thursday, "
+            f"{w[7]} {w[8]} added.",
+            f"Volunteers from {w[9]} and {w[10]} filled sandbags near the {w[11]} bridge.",
+        ]
         path = folder / f"article_{i:03d}.txt"
-        path.write_text(text)
+        path.write_text("\n".join(facts[i % 5 :] + facts[: i % 5]) + "\n")
         paths.append(path)
     return paths
 

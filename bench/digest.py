@@ -17,23 +17,18 @@ import os
 import resource
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.common import model_server
+from bench.common import word as _word
 from service.digest.config import load_config
 from service.digest.run import run_digests
 from service.settings import Settings
-from tests.smtp_server import PASSWORD, USER, smtp_server, trusted_ca
+from tests.smtp_server import PASSWORD, USER, Mailbox, smtp_server, trusted_ca
 
 STORIES, PER_STORY, LATENCY = 100, 10, 1.0
-_SYLLABLES = ["ka", "lo", "mi", "ren", "tu", "va", "sel", "dor", "fin", "gar", "hol"]
-_SYLLABLES += ["jex", "bri", "nau", "pel", "qua", "ros", "tam", "vey", "zor", "ul", "om"]
-
-
-def _word(seed: int) -> str:
-    """A made-up word, distinct for each seed below 22**3."""
-    n = len(_SYLLABLES)
-    return _SYLLABLES[seed % n] + _SYLLABLES[seed // n % n] + _SYLLABLES[seed // n // n % n]
 
 
 def write_stories(folder: Path) -> None:
@@ -71,11 +66,12 @@ def write_config(folder: Path, model_url: str) -> Path:
     return path
 
 
-def main() -> None:
-    folder = Path(tempfile.mkdtemp(prefix="newsbrief-digest-bench-"))
-    write_stories(folder / "news")
+@contextmanager
+def mail_server(folder: Path) -> Iterator[Mailbox]:
+    """A real SMTP server on 127.0.0.1 (STARTTLS, login), set as the digest's in the
+    environment; yields its mailbox."""
     ca, ca_file = trusted_ca(folder)
-    with smtp_server(ca) as (port, box), model_server(LATENCY) as url:
+    with smtp_server(ca) as (port, box):
         os.environ.update(
             BRIEF_SMTP_HOST="127.0.0.1",
             BRIEF_SMTP_PORT=str(port),
@@ -83,6 +79,13 @@ def main() -> None:
             BRIEF_SMTP_PASSWORD=PASSWORD,
             SSL_CERT_FILE=str(ca_file),
         )
+        yield box
+
+
+def main() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="newsbrief-digest-bench-"))
+    write_stories(folder / "news")
+    with mail_server(folder) as box, model_server(LATENCY) as url:
         config = load_config(write_config(folder, url))
         settings = Settings(cache_dir=folder / "cache")
         started = time.perf_counter()

@@ -25,12 +25,13 @@ from service.cli_support import (
     BarProgress,
     DefaultGroup,
     RootUsage,
+    deployment_options,
     exit_code,
     settings_from,
 )
 from service.digest.cli import digest
 from service.local_model import LocalServer, port_free
-from service.pipeline import brief
+from service.pipeline import brief, local_tuning
 from service.render import FORMATS, render
 from service.settings import Settings
 
@@ -56,6 +57,8 @@ Examples:
   brief https://example.org/feed.xml          every entry of a feed (teasers are fetched)
   brief --model openai/gpt-4o-mini news/      any litellm model (key from OPENAI_API_KEY)
   brief --model hosted_vllm/qwen --api-base http://127.0.0.1:8000/v1 news/
+  brief -m hosted_vllm/qwen --api-base http://a:8000/v1 --api-base http://b:8000/v1 news/
+                                              two servers share the calls
   brief -m openai/gpt-4o-mini --fallback-model anthropic/claude-3-5-haiku-latest \\
         --max-tokens 200000 news/             a fallback model and a token budget
 
@@ -117,7 +120,21 @@ def main() -> None:
 @click.option(
     "-m", "--model", help="litellm model string, or 'embedded' (default) for the local model."
 )
-@click.option("--api-base", metavar="URL", help="Base URL of an OpenAI-compatible server.")
+@click.option(
+    "--api-base",
+    "api_bases",
+    multiple=True,
+    metavar="URL",
+    help="Base URL of an OpenAI-compatible server; repeat it for several servers of the "
+    "model, which share its calls (least busy first; one that fails is left out a while).",
+)
+@click.option(
+    "--deployments",
+    "deployments_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TOML file of [[deployment]] tables (api_base, model, api_key_env, max_in_flight, "
+    "rpm): servers or keys sharing the model's calls.",
+)
 @click.option(
     "--fallback-model",
     "fallback_models",
@@ -217,6 +234,9 @@ def brief_command(
     if not paths:
         raise click.UsageError("give at least one article file, folder, or - for stdin")
     logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
+    overrides.update(
+        deployment_options(overrides.pop("api_bases"), overrides.pop("deployments_file"))
+    )
     settings = settings_from({**overrides, "use_cache": False if no_cache else None})
     started = time.monotonic()
     briefing = _run(paths, settings, _sources(source_pairs))
@@ -300,7 +320,8 @@ def serve_model(port: int, threads: int | None, context: int | None) -> None:
     if not port_free(port):
         click.echo(f"brief: error: port {port} is in use; choose another with --port", err=True)
         sys.exit(EXIT_USAGE)
-    server = LocalServer(settings.cache_dir, settings.local_threads, settings.local_context)
+    tuning = local_tuning(settings)
+    server = LocalServer(settings.cache_dir, settings.local_threads, settings.local_context, tuning)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(EXIT_OK))  # `kill`, systemd: stop cleanly
     try:
         server.start(port)

@@ -4,10 +4,13 @@ It may touch click, the settings and the exception tree; never the pipeline's st
 """
 
 import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from service._exceptions import (
     BriefError,
@@ -19,7 +22,7 @@ from service._exceptions import (
     StateError,
     UndeliveredError,
 )
-from service.settings import Settings
+from service.settings import Deployment, Settings
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
@@ -111,3 +114,28 @@ class RootUsage(click.Command):
     and hints, not ``brief brief``."""
 
     context_class = _AtRoot
+
+
+def load_deployments(path: Path) -> list[Deployment]:
+    """The ``[[deployment]]`` tables of a TOML file, or a one-line usage error naming it."""
+    try:
+        tables = tomllib.loads(path.read_text(encoding="utf-8")).get("deployment")
+        return TypeAdapter(list[Deployment]).validate_python(tables)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise click.BadParameter(f"{path}: {error}", param_hint="--deployments") from None
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        message = f"{path}: deployment {where}: {problem['msg']}"
+        raise click.BadParameter(message, param_hint="--deployments") from None
+
+
+def deployment_options(api_bases: Sequence[str], file: Path | None) -> dict[str, Any]:
+    """Settings from ``--api-base`` (one: a server; several: deployments) and ``--deployments``."""
+    listed = [
+        *(load_deployments(file) if file else []),
+        *(Deployment(api_base=u) for u in api_bases),
+    ]
+    if len(listed) > 1 or file is not None:
+        return {"deployments": listed}
+    return {"api_base": api_bases[0] if api_bases else None}

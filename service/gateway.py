@@ -11,7 +11,9 @@ Layers, each bounded and in one place:
    ``Settings.retry_wait_max``) or a jittered exponential back-off; litellm's and the
    provider SDK's own retries are switched off (``num_retries=0``) so that only this layer
    retries. Errors are told apart by litellm's exception types; authentication and
-   bad-request errors are never retried;
+   bad-request errors are never retried. A model with several deployments
+   (:mod:`service.deployments`) sends each retry to another one: the same retry, as their
+   Router's own retries are off too;
 4. fallback (here): when a model's transport retries are spent or it refuses the request,
    the next of ``Settings.fallback_models`` takes over for the rest of the run; at most
    ``(transport_retries + 1) x (1 + len(fallback_models))`` sends per request;
@@ -108,10 +110,14 @@ class ViaLiteLLM:
         """Make the model ready; return the litellm model string and api_base."""
         raise NotImplementedError
 
+    async def acompletion(self, **call: Any) -> Any:
+        """Send one call: litellm's ``acompletion`` (several deployments: their Router's)."""
+        return await _litellm().acompletion(**call)
+
     async def send(self, request: ModelRequest, timeout: float) -> Reply:
         model, api_base = await self.connect()
         litellm = _litellm()
-        response = await litellm.acompletion(
+        response = await self.acompletion(
             model=model,
             api_base=api_base,
             messages=request.messages,

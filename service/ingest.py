@@ -246,7 +246,9 @@ def _pieces(paragraph: str) -> Iterator[tuple[int, str]]:
         elif not SENTENCE_MARK.search(chunk):  # one sentence at most: spare pysbd's overhead
             pieces = iter([chunk])
         else:
-            pieces = (str(p) for p in _segmenter().segment(chunk))
+            # the processor's sentences, located below: Segmenter.segment would compile a
+            # regex per sentence to find each one's span (and thrash re's pattern cache)
+            pieces = iter(_segmenter().processor(chunk).process())
         yield from ((base, p) for p in pieces)
 
 

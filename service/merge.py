@@ -89,37 +89,45 @@ MIN_MUTUAL = 0.8
 different articles to state the same thing (when they give no figures to compare)."""
 
 
+@dataclass(frozen=True)
+class _Said:
+    """What one kept sentence states, worked out once for every group it is checked against."""
+
+    figures: Figures
+    numbers: frozenset[str]
+    words: set[str]
+
+
 def _corroborate(
     groups: list[_Group], articles: Sequence[Article], table: dict[tuple[str, int], Figures]
 ) -> None:
     # A claim is a source sentence the model picked; another outlet may state it in a
     # sentence the model did not pick. Each such sentence is added as support.
-    words = {(a.id, s.id): stems(s.text) for a in articles for s in a.kept}
+    said: dict[tuple[str, int], _Said] = {}  # worked out when first needed, then reused
+
+    def saying(article_id: str, sentence: Sentence) -> _Said:
+        key = (article_id, sentence.id)
+        if key not in said:
+            stated = _stated(table, article_id, [sentence.id])
+            said[key] = _Said(stated, numbers(sentence.text), stems(sentence.text))
+        return said[key]
+
     for group in groups:
         mine = stems(group.text)
         cited = {s.article_id for s in group.support}
         for article in (a for a in articles if a.id not in cited):
             found = next(
-                (s for s in article.kept if _states(group, mine, s, words, table, article.id)),
-                None,
+                (s for s in article.kept if _states(group, mine, saying(article.id, s))), None
             )
             if found is not None:
                 group.support.append(_support(article, [found.id], found.text))
 
 
-def _states(
-    group: _Group,
-    mine: set[str],
-    sentence: Sentence,
-    words: dict[tuple[str, int], set[str]],
-    table: dict[tuple[str, int], Figures],
-    article_id: str,
-) -> bool:
-    figures = _stated(table, article_id, [sentence.id])
-    if group.figures or figures:
-        return same_figures(group.figures, figures)
-    theirs = words[(article_id, sentence.id)]
-    if not mine or not theirs or numbers(sentence.text) != group.numbers:
+def _states(group: _Group, mine: set[str], sentence: _Said) -> bool:
+    if group.figures or sentence.figures:
+        return same_figures(group.figures, sentence.figures)
+    theirs = sentence.words
+    if not mine or not theirs or sentence.numbers != group.numbers:
         return False
     shared = len(mine & theirs)
     return shared >= MIN_MUTUAL * len(mine) and shared >= MIN_MUTUAL * len(theirs)

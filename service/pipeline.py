@@ -23,11 +23,18 @@ from service.assemble import StageResults, assemble, number_sources
 from service.cache import ResponseCache
 from service.clean import clean, originals, set_aside_warnings, suspected_injections
 from service.compose import Composed, compose, from_claims_only
+from service.deployments import RoutedEndpoint
 from service.extract import claims_of_copies, extract
 from service.figures import disagreements
 from service.gateway import Endpoint, Gateway, LiteLLMEndpoint
 from service.ingest import Options, ingest
-from service.local_model import MODEL_ALIAS, EmbeddedEndpoint, LocalServer
+from service.local_model import (
+    EMBEDDED_IDENTITY,
+    MODEL_ALIAS,
+    EmbeddedEndpoint,
+    LocalServer,
+    Tuning,
+)
 from service.merge import contest, merge
 from service.settings import EMBEDDED, Settings
 
@@ -52,16 +59,45 @@ class _NoProgress:
 
 def make_endpoint(settings: Settings) -> Endpoint:
     """The endpoint ``settings.model`` names."""
+    if settings.deployments:
+        return routed_endpoint(settings)
     if settings.model == EMBEDDED:
-        server = LocalServer(settings.cache_dir, settings.local_threads, settings.local_context)
-        return EmbeddedEndpoint(server, settings.local_url)
+        return EmbeddedEndpoint(local_server(settings), settings.local_url)
     return LiteLLMEndpoint(settings.model, settings.api_base)
+
+
+def local_tuning(settings: Settings) -> Tuning:
+    """How ``settings`` tune the embedded model's server."""
+    return Tuning(
+        threads_from_load=settings.local_threads_from_load,
+        wait_policy=settings.local_wait_policy,
+        spin_count=settings.local_spin_count,
+        server_args=tuple(settings.local_server_args),
+    )
+
+
+def local_server(settings: Settings) -> LocalServer:
+    """The embedded model's server as ``settings`` tune it (not started)."""
+    tuning = local_tuning(settings)
+    return LocalServer(settings.cache_dir, settings.local_threads, settings.local_context, tuning)
+
+
+def routed_endpoint(settings: Settings) -> RoutedEndpoint:
+    """The model's deployments behind one Router; the embedded model's are its servers."""
+    if settings.model == EMBEDDED:  # deployments of `brief serve-model`, on other machines
+        model, identity = f"hosted_vllm/{MODEL_ALIAS}", EMBEDDED_IDENTITY
+    else:
+        model, identity = settings.model, f"{settings.model}@"
+    embedded = settings.model == EMBEDDED
+    cooldown = settings.deployment_cooldown
+    return RoutedEndpoint(model, settings.deployments, identity, cooldown, embedded)
 
 
 def _fallback_settings(settings: Settings, model: str) -> Settings:
     # "model@http://host/v1" names a fallback on its own server; a plain name uses none.
     name, _, base = model.partition("@") if "@http" in model else (model, "", "")
-    return settings.model_copy(update={"model": name, "api_base": base or None})
+    update: dict[str, object] = {"model": name, "api_base": base or None, "deployments": []}
+    return settings.model_copy(update=update)
 
 
 def model_label(settings: Settings) -> str:

@@ -33,7 +33,13 @@ _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newlin
 
 
 def _render(template: str, variables: dict[str, Any]) -> str:
-    return _ENV.from_string(template).render(**variables)
+    return _compiled(template).render(**variables)
+
+
+@cache
+def _compiled(template: str) -> jinja2.Template:
+    # compiling is most of a render's time: once per template, not once per call
+    return _ENV.from_string(template)
 
 
 @cache

@@ -1,9 +1,10 @@
 """Settings, from ``BRIEF_*`` environment variables, read when a run starts (never at import)."""
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED = "embedded"
@@ -29,6 +30,33 @@ def default_digest_config() -> Path:
     return Path(platformdirs.user_config_dir("newsbrief")) / "digest.toml"
 
 
+class Deployment(BaseModel):
+    """One server or provider key serving the run's model; several share its calls.
+
+    Given as a table, or as a bare string that is its ``api_base``. See
+    :mod:`service.deployments` for how calls are shared among them.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    api_base: str | None = None
+    """Its base URL (an OpenAI-compatible server); none for a provider's own endpoint."""
+    model: str | None = None
+    """Its litellm model string, where it differs from the run's (a provider's deployment
+    name); it must serve the same model: replies are cached under the run's model."""
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]{0,127}$")
+    """The name of the environment variable holding its API key (never the key itself)."""
+    max_in_flight: int | None = Field(default=None, ge=1, le=64)
+    """Calls sent to it at once, at most; the next waits for one to finish. Default: no limit."""
+    rpm: int | None = Field(default=None, ge=1)
+    """Calls sent to it per minute (any 60 s), at most. Default: no limit."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_url(cls, value: object) -> object:
+        return {"api_base": value} if isinstance(value, str) else value
+
+
 class Settings(BaseSettings):
     """How a run behaves. Every field can be set as ``BRIEF_<NAME>`` in the environment."""
 
@@ -38,6 +66,11 @@ class Settings(BaseSettings):
     """A litellm model string, or ``embedded`` for the bundled local model."""
     api_base: str | None = None
     """Base URL of an OpenAI-compatible server, for models that need one."""
+    deployments: list[Deployment] = []
+    """Several servers or keys sharing the model's calls (JSON list in env); with none, calls
+    go to ``api_base`` alone."""
+    deployment_cooldown: float = Field(default=10.0, ge=0)
+    """Seconds a deployment whose call failed is left out before it is tried again."""
     fallback_models: list[str] = []
     """litellm model strings tried in order when the model keeps failing (JSON list in env)."""
     max_tokens_per_run: int | None = Field(default=None, ge=1)
@@ -60,7 +93,15 @@ class Settings(BaseSettings):
     retry_wait_max: float = Field(default=30.0, ge=0)
     """Longest wait between transport retries, Retry-After included (seconds)."""
     local_threads: int | None = Field(default=None, ge=1)
-    """CPU threads for the embedded model; default: all cores."""
+    """CPU threads for the embedded model; default: every CPU this process may use."""
+    local_threads_from_load: bool = False
+    """Give the embedded model only the CPUs other processes leave free at its start."""
+    local_wait_policy: Literal["active", "passive"] | None = None
+    """``OMP_WAIT_POLICY`` of the embedded model's threads; default: libgomp's."""
+    local_spin_count: int | None = Field(default=None, ge=0)
+    """``GOMP_SPINCOUNT`` of the embedded model's threads; default: libgomp's."""
+    local_server_args: list[str] = []
+    """More flags for the embedded model's server (``llama_cpp.server``), as a JSON list."""
     local_context: int = Field(default=8192, ge=2048)
     """Context window of the embedded model, in tokens."""
     glob: str | None = None
@@ -82,4 +123,7 @@ class Settings(BaseSettings):
         """The concurrency to use for this model."""
         if self.concurrency is not None:
             return self.concurrency
-        return 1 if self.model == EMBEDDED else 16
+        limits = [d.max_in_flight for d in self.deployments]
+        if limits and None not in limits:
+            return min(sum(d or 0 for d in limits), 64)  # every deployment's calls, no more
+        return 1 if self.model == EMBEDDED and not limits else 16

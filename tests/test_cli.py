@@ -87,7 +87,9 @@ class _FakeServer:
 
     calls: ClassVar[list[str]] = []
 
-    def __init__(self, cache_dir: Path, threads: int | None, context: int) -> None:
+    def __init__(
+        self, cache_dir: Path, threads: int | None, context: int, tuning: object = None
+    ) -> None:
         self.base_url = ""
 
     def start(self, port: int = 0) -> None:

@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from service._exceptions import ConfigError
+from service.settings import Deployment
 
 SINCE_LAST_RUN = "since-last-run"
 _DURATION = re.compile(r"^(\d{1,4})\s*([hd])$")
@@ -144,6 +145,9 @@ class DigestConfig(_Strict):
     """A litellm model string or ``embedded``; default: ``BRIEF_MODEL`` or the embedded model."""
     api_base: str | None = None
     """Base URL of an OpenAI-compatible server for the model."""
+    deployments: list[Deployment] = []
+    """Several servers or keys sharing the model's calls, instead of ``api_base``: each a base
+    URL, or a table (``api_base``, ``model``, ``api_key_env``, ``max_in_flight``, ``rpm``)."""
     window: str = SINCE_LAST_RUN
     """Which articles count: ``since-last-run`` (not yet sent), or a duration such as ``36h``."""
     max_stories: int = Field(default=10, ge=1, le=100)

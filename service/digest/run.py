@@ -120,7 +120,7 @@ def run_digests(
 
 
 def _settings_for(settings: Settings, config: DigestConfig) -> Settings:
-    update = {"model": config.model, "api_base": config.api_base}
+    update = {"model": config.model, "api_base": config.api_base, "deployments": config.deployments}
     return settings.model_copy(update={k: v for k, v in update.items() if v})
 
 

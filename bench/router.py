@@ -1,0 +1,159 @@
+"""Benchmark 7: the 1,000-article digest against 1, 2 and 4 model servers, and a failing one.
+
+Method: benchmark 5's digest (100 synthetic stories of 10 articles, one ``brief digest run``
+in-process, a real SMTP server on 127.0.0.1) against fake OpenAI-compatible servers
+(:mod:`tests.fleet`, in a process of their own), each answering at most 4 calls at once and
+each call after 1 s. The digest names them as ``deployments`` (``max_in_flight = 4`` each),
+so ``brief`` sends at most 4 calls to each and 4 x servers in all. Scenarios, one after
+another in one run, each with a fresh state and cache:
+
+- 1, 2 and 4 healthy servers;
+- 3 healthy servers (what a run with one server down can at best do);
+- 4 servers of which one answers every call with 500, or refuses every connection.
+
+Throughput is articles briefed per second of the whole run (reading, grouping, briefing,
+email); the ratios are to the one-server run. "Lost" counts calls that no healthy server
+answered: every run must have each of its calls answered once by a healthy server (as many
+as the healthy runs), and its email must hold all 100 stories, none left out.
+
+    python -m bench.router [SCENARIO ...]    # default: every scenario; names as printed
+"""
+
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from bench.digest import PER_STORY, STORIES, mail_server, write_stories
+from service.digest.config import load_config
+from service.digest.run import run_digests
+from service.settings import Settings
+from tests.fault_server import Plan
+from tests.fleet import fleet, refusing_url
+
+LATENCY, SLOTS = 1.0, 4
+SCENARIOS = {
+    "1 server": (1, None),
+    "2 servers": (2, None),
+    "4 servers": (4, None),
+    "3 servers": (3, None),
+    "4, one answering 500": (4, "500"),
+    "4, one refusing": (4, "refused"),
+}
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float
+    stories: int
+    left_out: int
+    answered: int
+    emails: int
+    model_seconds: float
+    """From the first model call's arrival at a server to the last call's end."""
+
+
+def _serve(count: int, failure: str | None, pipe: Connection) -> None:
+    plans = [Plan(latency=LATENCY) for _ in range(count)]
+    if failure == "500":
+        plans[0].rate, plans[0].faults, plans[0].latency = 1.0, ("500",), 0.0
+    with fleet(plans, SLOTS) as servers:
+        urls = [s.url for s in servers]
+        if failure == "refused":
+            urls[0] = refusing_url()
+        pipe.send(urls)
+        pipe.recv()  # until the run is over
+        healthy = plans[1:] if failure else plans
+        first = min(s.first for s in servers if s.first is not None)
+        last = max(s.last for s in servers if s.last is not None)
+        pipe.send((sum(len(p.requests) for p in healthy), last - first))
+
+
+@contextmanager
+def servers(count: int, failure: str | None) -> Iterator[tuple[list[str], list[tuple[int, float]]]]:
+    """The fleet in a process of its own (its threads do not compete for our interpreter
+    lock); yields its URLs and, once left, the calls its healthy servers answered and the
+    seconds from the first call's arrival to the last call's end."""
+    ours, theirs = multiprocessing.Pipe()
+    process = multiprocessing.Process(target=_serve, args=(count, failure, theirs), daemon=True)
+    process.start()
+    answered: list[tuple[int, float]] = []
+    try:
+        yield ours.recv(), answered
+    finally:
+        ours.send("stop")
+        answered.append(ours.recv())
+        process.join(timeout=10)
+
+
+def write_config(folder: Path, news: Path, urls: list[str]) -> Path:
+    path = folder / "digest.toml"
+    tables = ", ".join(f'{{ api_base = "{u}", max_in_flight = {SLOTS} }}' for u in urls)
+    path.write_text(
+        f'state_dir = "{folder / "state"}"\n\n[[digest]]\nname = "bench"\n'
+        f'sources = ["{news}"]\nrecipients = ["ana@example.org"]\n'
+        f'sender = "newsbrief <brief@example.org>"\nmodel = "hosted_vllm/fault"\n'
+        f"deployments = [{tables}]\nmax_stories = {STORIES}\n"
+        f"max_articles_per_story = {PER_STORY}\n"
+    )
+    return path
+
+
+def run_scenario(name: str, root: Path, news: Path, box: Sequence[object]) -> Result:
+    count, failure = SCENARIOS[name]
+    folder = root / name.replace(" ", "_").replace(",", "")
+    folder.mkdir()
+    received = len(box)
+    with servers(count, failure) as (urls, answered):
+        config = load_config(write_config(folder, news, urls))
+        settings = Settings(cache_dir=folder / "cache")
+        started = time.perf_counter()
+        (outcome,) = run_digests(config, settings)
+        seconds = time.perf_counter() - started
+    emails = len(box) - received
+    (calls, model_seconds), left_out = answered[0], len(outcome.left_out)
+    return Result(name, seconds, outcome.stories, left_out, calls, emails, model_seconds)
+
+
+def report(results: list[Result]) -> None:
+    base = next((r for r in results if r.name == "1 server"), results[0])
+    four = next((r for r in results if r.name == "4 servers"), None)
+    three = next((r for r in results if r.name == "3 servers"), None)
+    articles = STORIES * PER_STORY
+    print(f"benchmark 7: digest of {articles} articles; servers answer {SLOTS} calls at once,")
+    print(f"  each after {LATENCY:.0f} s; throughput relative to '{base.name}'")
+    calls = max(r.answered for r in results)  # every healthy run answers all of its calls
+    print("  scenario               whole run: s, articles/s, ratio   model calls: s, ratio")
+    for r in results:
+        line = f"  {r.name:<21} {r.seconds:6.1f} {articles / r.seconds:6.1f} "
+        line += f"{base.seconds / r.seconds:6.2f}x    {r.model_seconds:6.1f}"
+        print(line + f" {base.model_seconds / r.model_seconds:6.2f}x")
+        line = f"    {r.stories} stories, {r.left_out} left out, {r.emails} email(s),"
+        print(line + f" {r.answered} calls answered, {calls - r.answered} lost")
+    for r in results:
+        if "one" in r.name and three and four:
+            extra = (r.seconds / three.seconds - 1) * 100
+            slower = (r.seconds / four.seconds - 1) * 100
+            print(f"  {r.name}: {extra:+.1f}% time against 3 healthy, {slower:+.1f}% against 4")
+
+
+def main() -> None:
+    names = sys.argv[1:] or list(SCENARIOS)
+    root = Path(tempfile.mkdtemp(prefix="newsbrief-router-bench-"))
+    write_stories(root / "news")
+    print(f"load before: {os.getloadavg()[0]:.2f} (1-minute average), {os.cpu_count()} cores")
+    with mail_server(root) as box:
+        results = [run_scenario(name, root, root / "news", box.received) for name in names]
+    print(f"load after: {os.getloadavg()[0]:.2f}")
+    report(results)
+
+
+if __name__ == "__main__":
+    main()
