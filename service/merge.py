@@ -28,6 +28,7 @@ from schemas import (
     Sentence,
     Support,
 )
+from service.align import Aligner, compatible_numbers
 from service.figures import attribution, by_sentence
 from service.verify import numbers, overlap, stems
 
@@ -39,6 +40,14 @@ Figures = dict[int, frozenset[str]]
 """The values a sentence gives, by the quantity they count (see ``figures.by_sentence``)."""
 
 
+@dataclass(frozen=True)
+class _Member:
+    article_id: str
+    text: str
+    """The source sentences it rests on, as one text (what the alignment compares)."""
+    figures: Figures
+
+
 @dataclass
 class _Group:
     kind: ClaimKind
@@ -46,12 +55,30 @@ class _Group:
     numbers: frozenset[str]
     figures: Figures
     support: list[Support] = field(default_factory=list)
+    members: list[_Member] = field(default_factory=list)
 
-    def matches(self, text: str, figures: Figures, article_id: str) -> bool:
-        if numbers(text) == self.numbers and overlap(text, self.text) >= SIMILARITY:
-            return True
-        others = {s.article_id for s in self.support}
-        return article_id not in others and same_figures(figures, self.figures)
+    def score(self, claim: str, member: _Member, aligner: Aligner) -> float:
+        """How well a claim joins this group: 0 when it does not."""
+        if numbers(claim) == self.numbers and overlap(claim, self.text) >= SIMILARITY:
+            return 2.0  # nearly the same wording
+        if member.article_id in {m.article_id for m in self.members}:
+            return 0.0  # an outlet states a fact once; its other sentences are other facts
+        if same_figures(member.figures, self.figures):
+            return 1.5  # the same values for the same counted quantities
+        return self.aligned(member, aligner)
+
+    def aligned(self, member: _Member, aligner: Aligner) -> float:
+        """How alike ``member`` and this group's claim are, 0 if a guard fails."""
+        if any(conflict(member.figures, m.figures) for m in self.members):
+            return 0.0
+        if not all(compatible_numbers(numbers(member.text), numbers(m.text)) for m in self.members):
+            return 0.0
+        # each statement is compared with the claim's own (its first): a group does not
+        # drift, statement by statement, from what its claim says
+        first = self.members[0].text
+        return (
+            aligner.similarity(member.text, first) if aligner.aligned(member.text, first) else 0.0
+        )
 
 
 def same_figures(a: Figures, b: Figures) -> bool:
@@ -62,26 +89,40 @@ def same_figures(a: Figures, b: Figures) -> bool:
     return bool(shared) and all(a[k] == b[k] for k in shared)
 
 
+def conflict(a: Figures, b: Figures) -> bool:
+    """Whether two statements give different values for a quantity both count: a
+    disagreement (shown apart), never one fact."""
+    return any(a[k] != b[k] for k in a.keys() & b.keys())
+
+
 def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[MergedClaim]:
     """Merged claims, in order of first appearance, ids ``c1``, ``c2``, ..."""
     by_id = {a.id: a for a in articles}
     source_of = {a.id: by_id.get(a.duplicate_of or a.id, a).source for a in articles}
     table = by_sentence(articles)
+    aligner = Aligner([s.text for a in articles for s in a.kept])
     groups: list[_Group] = []
     for item in claims:
+        article = by_id[item.article_id]
         for claim in item.extraction.claims:
             evidence = sorted(set(claim.evidence))
-            support = _support(by_id[item.article_id], evidence, claim.text)
-            stated = _stated(table, item.article_id, evidence)
-            group = next(
-                (g for g in groups if g.matches(claim.text, stated, item.article_id)), None
-            )
-            if group is None:
-                group = _Group(claim.kind, claim.text, numbers(claim.text), stated)
-                groups.append(group)
-            group.support.append(support)
-    _corroborate(groups, articles, table)
+            member = _member(article, evidence, table)
+            scored = [(g.score(claim.text, member, aligner), i) for i, g in enumerate(groups)]
+            best, index = max(scored, default=(0.0, -1))
+            if best <= 0:
+                groups.append(_Group(claim.kind, claim.text, numbers(claim.text), member.figures))
+                index = len(groups) - 1
+            groups[index].support.append(_support(article, evidence, claim.text))
+            groups[index].members.append(member)
+    _corroborate(groups, articles, table, aligner)
     return [_merged(i, g, source_of) for i, g in enumerate(groups, 1)]
+
+
+def _member(
+    article: Article, evidence: list[int], table: dict[tuple[str, int], Figures]
+) -> _Member:
+    text = " ".join(article.sentence(i).text for i in evidence)
+    return _Member(article.id, text, _stated(table, article.id, evidence))
 
 
 MIN_MUTUAL = 0.8
@@ -90,21 +131,40 @@ different articles to state the same thing (when they give no figures to compare
 
 
 def _corroborate(
-    groups: list[_Group], articles: Sequence[Article], table: dict[tuple[str, int], Figures]
+    groups: list[_Group],
+    articles: Sequence[Article],
+    table: dict[tuple[str, int], Figures],
+    aligner: Aligner,
 ) -> None:
     # A claim is a source sentence the model picked; another outlet may state it in a
-    # sentence the model did not pick. Each such sentence is added as support.
+    # sentence the model did not pick. The sentence that states it best is added as support.
     words = {(a.id, s.id): stems(s.text) for a in articles for s in a.kept}
     for group in groups:
         mine = stems(group.text)
         cited = {s.article_id for s in group.support}
         for article in (a for a in articles if a.id not in cited):
-            found = next(
-                (s for s in article.kept if _states(group, mine, s, words, table, article.id)),
-                None,
-            )
+            found = _best_statement(group, mine, article, words, table, aligner)
             if found is not None:
                 group.support.append(_support(article, [found.id], found.text))
+                group.members.append(_member(article, [found.id], table))
+
+
+def _best_statement(
+    group: _Group,
+    mine: set[str],
+    article: Article,
+    words: dict[tuple[str, int], set[str]],
+    table: dict[tuple[str, int], Figures],
+    aligner: Aligner,
+) -> Sentence | None:
+    found = next(
+        (s for s in article.kept if _states(group, mine, s, words, table, article.id)), None
+    )
+    if found is not None:
+        return found
+    scored = [(group.aligned(_member(article, [s.id], table), aligner), s.id) for s in article.kept]
+    best, sentence_id = max(scored, default=(0.0, 0))
+    return article.sentence(sentence_id) if best > 0 else None
 
 
 def _states(

@@ -1,0 +1,153 @@
+"""Stage 3, merge (alignment): which sentences of different outlets state the same fact.
+
+Model-free and deterministic. Each sentence becomes a set of *features*: the names it gives
+(capitalised words, folded: "Kim Jong-un" = "Kim Jong Un"), the numbers it states
+(normalised: "15,000" = "15 thousand") and its content words, stemmed (Snowball: "honoured"
+= "honouring"). Each feature weighs by how rare it is among the sentences being merged (its
+inverse document frequency within the cluster), names and numbers more than words: what
+every sentence of a story says ("Kim", "soldiers") tells two facts apart less than what few
+say ("knelt", "portraits"). Two sentences *align* when the cosine of their weighted features
+reaches :data:`MIN_SIMILARITY` and the guards let them:
+
+* **figures**: two sentences giving different values for one counted quantity (or different
+  numbers, with none in common) are never one fact: the disagreement is shown apart;
+* **the event**: they must share distinctive content words, not only names ("Kim hugged
+  the soldiers" and "Kim knelt before the portraits" share Kim and soldiers, not the act);
+* **the people**: when both name someone, they must name someone in common.
+
+The thresholds were chosen by measurement on the quality keys (``python -m bench.alignment``;
+QUALITY.md or the change's report gives the sweep).
+"""
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import snowballstemmer  # type: ignore[import-untyped]
+
+from service.verify import STOPWORDS, names, normal, numbers
+
+MIN_SIMILARITY = 0.225
+"""Weighted cosine (0-1) of two sentences' features from which they state one fact."""
+MIN_EVENT = 0.1
+"""Share of the smaller sentence's content-word weight (names and numbers aside) the two
+must share: the act or event, not only who took part."""
+MIN_SHARED_WORDS = 2
+"""Distinct content words (names and numbers aside) two sentences must share."""
+NAME_WEIGHT = 1.5
+NUMBER_WEIGHT = 1.5
+"""How much more a name or a number tells than a content word of the same rarity."""
+
+_FUNCTION_WORDS_TEXT = (
+    "about after again against all also am any because before being between both can "
+    "could did do does doing down during each even ever every few first further get got "
+    "here how i if into just last later like made make many may me more most much must "
+    "my new no nor not now off once one only other out over own same should so some "
+    "such than then there these those through too two under until up upon us very we "
+    "what when where while whom why would you your yet told tell according reported "
+    "report reports say saying week year years day days time people still well "
+    "back already around among since however although though whether shall might "
+    "another others several including include includes included"
+)
+_FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
+_WORD = re.compile(r"[a-z][a-z'-]+")
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+
+@cache
+def _stemmer() -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer("english")
+
+
+@dataclass(frozen=True)
+class Features:
+    """What one sentence states, as comparable features."""
+
+    names: frozenset[str]
+    numbers: frozenset[str]
+    words: frozenset[str]
+    """Content-word stems, names aside."""
+
+    def all(self) -> Iterable[tuple[str, str]]:
+        yield from (("name", n) for n in self.names)
+        yield from (("number", n) for n in self.numbers)
+        yield from (("word", w) for w in self.words)
+
+
+def features(text: str) -> Features:
+    """The features of one sentence."""
+    named = frozenset(names(text))
+    words = [w.strip("'-") for w in _WORD.findall(normal(text))]
+    content = [w for w in words if _content(w) and w not in named]
+    stems = frozenset(_stemmer().stemWords(content))
+    return Features(named, numbers(text), stems)
+
+
+def _content(word: str) -> bool:
+    return len(word) > 2 and word not in STOPWORDS and word not in _FUNCTION_WORDS
+
+
+_KIND_WEIGHT = {"name": NAME_WEIGHT, "number": NUMBER_WEIGHT, "word": 1.0}
+
+
+class Aligner:
+    """Compares sentences of one cluster, each feature weighed by its rarity in the cluster."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._features: dict[str, Features] = {t: features(t) for t in texts}
+        counts: Counter[tuple[str, str]] = Counter()
+        for found in self._features.values():
+            counts.update(set(found.all()))
+        total = max(len(self._features), 1)
+        self._idf = {f: math.log((total + 1) / (n + 0.5)) for f, n in counts.items()}
+        self._floor = math.log((total + 1) / (total + 0.5))
+
+    def of(self, text: str) -> Features:
+        """The features of ``text`` (computed once)."""
+        if text not in self._features:
+            self._features[text] = features(text)
+        return self._features[text]
+
+    def weight(self, feature: tuple[str, str]) -> float:
+        """What one shared feature tells: rarer in the cluster, more."""
+        idf = self._idf.get(feature, math.log(len(self._features) + 1))
+        return max(idf, self._floor) * _KIND_WEIGHT[feature[0]]
+
+    def similarity(self, a: str, b: str) -> float:
+        """Weighted cosine of two sentences' features (0-1)."""
+        fa, fb = set(self.of(a).all()), set(self.of(b).all())
+        shared = sum(self.weight(f) ** 2 for f in fa & fb)
+        norm = math.sqrt(self._squares(fa) * self._squares(fb))
+        return shared / norm if norm else 0.0
+
+    def _squares(self, found: set[tuple[str, str]]) -> float:
+        return sum(self.weight(f) ** 2 for f in found)
+
+    def same_event(self, a: str, b: str) -> bool:
+        """Whether two sentences share enough distinctive content words (names aside)."""
+        wa, wb = self.of(a).words, self.of(b).words
+        smaller = min(
+            sum(self.weight(("word", w)) for w in wa), sum(self.weight(("word", w)) for w in wb)
+        )
+        common = wa & wb
+        shared = sum(self.weight(("word", w)) for w in common)
+        return len(common) >= MIN_SHARED_WORDS and shared >= MIN_EVENT * smaller
+
+    def aligned(self, a: str, b: str) -> bool:
+        """Whether two sentences state the same fact (figures aside: see ``merge``)."""
+        fa, fb = self.of(a), self.of(b)
+        if not compatible_numbers(fa.numbers, fb.numbers):
+            return False
+        if fa.names and fb.names and not fa.names & fb.names:
+            return False
+        return self.same_event(a, b) and self.similarity(a, b) >= MIN_SIMILARITY
+
+
+def compatible_numbers(a: frozenset[str], b: frozenset[str]) -> bool:
+    """False when both sentences state counts (years aside) and share none of them."""
+    counts_a = {n for n in a if not _YEAR.match(n)}
+    counts_b = {n for n in b if not _YEAR.match(n)}
+    return not (counts_a and counts_b and not counts_a & counts_b)
