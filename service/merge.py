@@ -44,7 +44,7 @@ Figures = dict[int, frozenset[str]]
 class _Member:
     article_id: str
     text: str
-    """The source sentences it rests on, as one text (what the alignment compares)."""
+    """What it states: the claim, or the source sentence added as support."""
     figures: Figures
 
 
@@ -60,7 +60,8 @@ class _Group:
     def score(self, claim: str, member: _Member, aligner: Aligner) -> float:
         """How well a claim joins this group: 0 when it does not."""
         if numbers(claim) == self.numbers and overlap(claim, self.text) >= SIMILARITY:
-            return 2.0  # nearly the same wording
+            # nearly the same wording, unless it names other people or another act
+            return 2.0 if aligner.compatible(member.text, self.members[0].text) else 0.0
         if member.article_id in {m.article_id for m in self.members}:
             return 0.0  # an outlet states a fact once; its other sentences are other facts
         if same_figures(member.figures, self.figures):
@@ -106,7 +107,7 @@ def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[
         article = by_id[item.article_id]
         for claim in item.extraction.claims:
             evidence = sorted(set(claim.evidence))
-            member = _member(article, evidence, table)
+            member = _Member(article.id, claim.text, _stated(table, article.id, evidence))
             scored = [(g.score(claim.text, member, aligner), i) for i, g in enumerate(groups)]
             best, index = max(scored, default=(0.0, -1))
             if best <= 0:
@@ -118,11 +119,8 @@ def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[
     return [_merged(i, g, source_of) for i, g in enumerate(groups, 1)]
 
 
-def _member(
-    article: Article, evidence: list[int], table: dict[tuple[str, int], Figures]
-) -> _Member:
-    text = " ".join(article.sentence(i).text for i in evidence)
-    return _Member(article.id, text, _stated(table, article.id, evidence))
+def _member(article: Article, sentence: Sentence, table: dict[tuple[str, int], Figures]) -> _Member:
+    return _Member(article.id, sentence.text, _stated(table, article.id, [sentence.id]))
 
 
 MIN_MUTUAL = 0.8
@@ -146,7 +144,7 @@ def _corroborate(
             found = _best_statement(group, mine, article, words, table, aligner)
             if found is not None:
                 group.support.append(_support(article, [found.id], found.text))
-                group.members.append(_member(article, [found.id], table))
+                group.members.append(_member(article, found, table))
 
 
 def _best_statement(
@@ -162,7 +160,7 @@ def _best_statement(
     )
     if found is not None:
         return found
-    scored = [(group.aligned(_member(article, [s.id], table), aligner), s.id) for s in article.kept]
+    scored = [(group.aligned(_member(article, s, table), aligner), s.id) for s in article.kept]
     best, sentence_id = max(scored, default=(0.0, 0))
     return article.sentence(sentence_id) if best > 0 else None
 
