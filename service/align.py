@@ -59,10 +59,11 @@ _CALENDAR = frozenset(
     m.lower() for m in [*MONTHS, "Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 ) | {"saturday", "sunday"}
 """Capitalised, but not who or what a sentence is about."""
-_TITLES = frozenset(
+_TITLES_TEXT = (
     "mr mrs ms dr sen senator rep representative gov governor president prime minister "
-    "leader chairman secretary justice judge general gen king queen prince pope".split()
+    "leader chairman secretary justice judge general gen king queen prince pope"
 )
+_TITLES = frozenset(_TITLES_TEXT.split())
 """Capitalised before a name, but not who it is."""
 _WORD = re.compile(r"[a-z][a-z'-]+")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
