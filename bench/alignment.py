@@ -76,6 +76,10 @@ def load(name: str) -> Cluster:
     return Cluster(name, articles, doc_of, facts)
 
 
+PICKED: int | None = None
+"""Claims per article (its first kept sentences), as an extractor picks a few; None: all."""
+
+
 def every_sentence(articles: Sequence[Article]) -> list[ArticleClaims]:
     """Each kept sentence as a claim of its own article (built as ``tests.helpers.claims``
     does, past the extraction's cap on claims per article)."""
@@ -86,7 +90,7 @@ def every_sentence(articles: Sequence[Article]) -> list[ArticleClaims]:
                 summary="",
                 claims=[
                     ExtractedClaim(evidence=[s.id], kind=ClaimKind.FACT, text=s.text)
-                    for s in a.kept
+                    for s in a.kept[:PICKED]
                 ],
             ),
         )

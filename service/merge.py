@@ -123,6 +123,9 @@ def _member(article: Article, sentence: Sentence, table: dict[tuple[str, int], F
     return _Member(article.id, sentence.text, _stated(table, article.id, [sentence.id]))
 
 
+MIN_UNPICKED = 0.225
+"""Similarity (see ``align``) an outlet's sentence no claim was drawn from needs to a
+claim to be added as its support."""
 MIN_MUTUAL = 0.8
 """Share of each sentence's content words the other must hold for two sentences from
 different articles to state the same thing (when they give no figures to compare)."""
@@ -162,7 +165,7 @@ def _best_statement(
         return found
     scored = [(group.aligned(_member(article, s, table), aligner), s.id) for s in article.kept]
     best, sentence_id = max(scored, default=(0.0, 0))
-    return article.sentence(sentence_id) if best > 0 else None
+    return article.sentence(sentence_id) if best >= MIN_UNPICKED else None
 
 
 def _states(
