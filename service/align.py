@@ -128,6 +128,7 @@ class Aligner:
         total = max(len(self._features), 1)
         self._idf = {f: math.log((total + 1) / (n + 0.5)) for f, n in counts.items()}
         self._floor = math.log((total + 1) / (total + 0.5))
+        self._weights: dict[str, tuple[dict[tuple[str, str], float], float]] = {}
 
     def of(self, text: str) -> Features:
         """The features of ``text`` (computed once)."""
@@ -140,30 +141,37 @@ class Aligner:
         idf = self._idf.get(feature, math.log(len(self._features) + 1))
         return max(idf, self._floor) * _KIND_WEIGHT[feature[0]]
 
+    def _weighed(self, text: str) -> tuple[dict[tuple[str, str], float], float]:
+        # each feature's squared weight, and their sum (computed once per text)
+        if text not in self._weights:
+            squares = {f: self.weight(f) ** 2 for f in self.of(text).all()}
+            self._weights[text] = (squares, sum(squares.values()))
+        return self._weights[text]
+
     def similarity(self, a: str, b: str) -> float:
         """Weighted cosine of two sentences' features (0-1)."""
-        fa, fb = set(self.of(a).all()), set(self.of(b).all())
-        shared = sum(self.weight(f) ** 2 for f in fa & fb)
-        norm = math.sqrt(self._squares(fa) * self._squares(fb))
-        return shared / norm if norm else 0.0
-
-    def _squares(self, found: set[tuple[str, str]]) -> float:
-        return sum(self.weight(f) ** 2 for f in found)
+        (wa, na), (wb, nb) = self._weighed(a), self._weighed(b)
+        shared = sum(w for f, w in wa.items() if f in wb)
+        return shared / math.sqrt(na * nb) if na and nb else 0.0
 
     def same_event(self, a: str, b: str) -> bool:
         """Whether two sentences share enough distinctive content words (names aside)."""
         wa, wb = self.of(a).words, self.of(b).words
-        smaller = min(
-            sum(self.weight(("word", w)) for w in wa), sum(self.weight(("word", w)) for w in wb)
-        )
         common = wa & wb
-        shared = sum(self.weight(("word", w)) for w in common)
-        return len(common) >= MIN_SHARED_WORDS and shared >= MIN_EVENT * smaller
+        if len(common) < MIN_SHARED_WORDS:
+            return False
+        smaller = min(self._words_weight(wa), self._words_weight(wb))
+        return self._words_weight(common) >= MIN_EVENT * smaller
+
+    def _words_weight(self, words: Iterable[str]) -> float:
+        return sum(self.weight(("word", w)) for w in words)
 
     def compatible(self, a: str, b: str) -> bool:
         """Whether two sentences pass the guards: no count apart, someone in common, the
         same act or event. Necessary for one fact, however alike the wording."""
         fa, fb = self.of(a), self.of(b)
+        if len(fa.words & fb.words) < MIN_SHARED_WORDS:
+            return False  # the cheapest test first: most pairs fail it
         if not compatible_numbers(fa.numbers, fb.numbers):
             return False
         common = (fa.names & fb.names) - _CALENDAR - _TITLES  # the speaker counts too

@@ -15,6 +15,7 @@ sentence says made it ("according to Seoul's spy agency"), so the briefing can k
 attribution (checked in ``compose``).
 """
 
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -28,7 +29,7 @@ from schemas import (
     Sentence,
     Support,
 )
-from service.align import Aligner, compatible_numbers
+from service.align import MIN_SHARED_WORDS, Aligner, compatible_numbers
 from service.figures import attribution, by_sentence
 from service.verify import numbers, overlap, stems
 
@@ -72,7 +73,8 @@ class _Group:
         """How alike ``member`` and this group's claim are, 0 if a guard fails."""
         if any(conflict(member.figures, m.figures) for m in self.members):
             return 0.0
-        if not all(compatible_numbers(numbers(member.text), numbers(m.text)) for m in self.members):
+        counts = aligner.of(member.text).numbers
+        if not all(compatible_numbers(counts, aligner.of(m.text).numbers) for m in self.members):
             return 0.0
         # each statement is compared with the claim's own (its first): a group does not
         # drift, statement by statement, from what its claim says
@@ -140,14 +142,27 @@ def _corroborate(
     # A claim is a source sentence the model picked; another outlet may state it in a
     # sentence the model did not pick. The sentence that states it best is added as support.
     words = {(a.id, s.id): stems(s.text) for a in articles for s in a.kept}
+    index = _index(articles, aligner)
     for group in groups:
         mine = stems(group.text)
         cited = {s.article_id for s in group.support}
+        shared = Counter(k for w in aligner.of(group.members[0].text).words for k in index[w])
+        near = {k for k, n in shared.items() if n >= MIN_SHARED_WORDS}
         for article in (a for a in articles if a.id not in cited):
-            found = _best_statement(group, mine, article, words, table, aligner)
+            found = _best_statement(group, mine, article, words, table, aligner, near)
             if found is not None:
                 group.support.append(_support(article, [found.id], found.text))
                 group.members.append(_member(article, found, table))
+
+
+def _index(articles: Sequence[Article], aligner: Aligner) -> dict[str, set[tuple[str, int]]]:
+    # which sentences hold each content word: only those sharing a claim's words are scored
+    index: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    for article in articles:
+        for sentence in article.kept:
+            for word in aligner.of(sentence.text).words:
+                index[word].add((article.id, sentence.id))
+    return index
 
 
 def _best_statement(
@@ -157,13 +172,15 @@ def _best_statement(
     words: dict[tuple[str, int], set[str]],
     table: dict[tuple[str, int], Figures],
     aligner: Aligner,
+    near: set[tuple[str, int]],
 ) -> Sentence | None:
     found = next(
         (s for s in article.kept if _states(group, mine, s, words, table, article.id)), None
     )
     if found is not None:
         return found
-    scored = [(group.aligned(_member(article, s, table), aligner), s.id) for s in article.kept]
+    candidates = [s for s in article.kept if (article.id, s.id) in near]
+    scored = [(group.aligned(_member(article, s, table), aligner), s.id) for s in candidates]
     best, sentence_id = max(scored, default=(0.0, 0))
     return article.sentence(sentence_id) if best >= MIN_UNPICKED else None
 
