@@ -39,6 +39,8 @@ SIMILARITY = 85.0
 
 Figures = dict[int, frozenset[str]]
 """The values a sentence gives, by the quantity they count (see ``figures.by_sentence``)."""
+Table = dict[tuple[str, int], Figures]
+"""The figures of each (article id, sentence id)."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[
     return [_merged(i, g, source_of) for i, g in enumerate(groups, 1)]
 
 
-def _member(article: Article, sentence: Sentence, table: dict[tuple[str, int], Figures]) -> _Member:
+def _member(article: Article, sentence: Sentence, table: Table) -> _Member:
     return _Member(article.id, sentence.text, _stated(table, article.id, [sentence.id]))
 
 
@@ -133,70 +135,67 @@ MIN_MUTUAL = 0.8
 different articles to state the same thing (when they give no figures to compare)."""
 
 
+@dataclass(frozen=True)
+class _Sentences:
+    """What is looked up about the articles' kept sentences while corroborating."""
+
+    words: dict[tuple[str, int], set[str]]
+    """The stems of each (article id, sentence id)."""
+    table: Table
+    aligner: Aligner
+    index: dict[str, set[tuple[str, int]]]
+    """The sentences holding each content word (see ``align.features``)."""
+
+    def near(self, text: str) -> set[tuple[str, int]]:
+        """The sentences sharing enough content words with ``text`` to be compared."""
+        shared = Counter(k for w in self.aligner.of(text).words for k in self.index.get(w, ()))
+        return {k for k, n in shared.items() if n >= MIN_SHARED_WORDS}
+
+
 def _corroborate(
-    groups: list[_Group],
-    articles: Sequence[Article],
-    table: dict[tuple[str, int], Figures],
-    aligner: Aligner,
+    groups: list[_Group], articles: Sequence[Article], table: Table, aligner: Aligner
 ) -> None:
     # A claim is a source sentence the model picked; another outlet may state it in a
     # sentence the model did not pick. The sentence that states it best is added as support.
-    words = {(a.id, s.id): stems(s.text) for a in articles for s in a.kept}
-    index = _index(articles, aligner)
-    for group in groups:
-        mine = stems(group.text)
-        cited = {s.article_id for s in group.support}
-        shared = Counter(k for w in aligner.of(group.members[0].text).words for k in index[w])
-        near = {k for k, n in shared.items() if n >= MIN_SHARED_WORDS}
-        for article in (a for a in articles if a.id not in cited):
-            found = _best_statement(group, mine, article, words, table, aligner, near)
-            if found is not None:
-                group.support.append(_support(article, [found.id], found.text))
-                group.members.append(_member(article, found, table))
-
-
-def _index(articles: Sequence[Article], aligner: Aligner) -> dict[str, set[tuple[str, int]]]:
-    # which sentences hold each content word: only those sharing a claim's words are scored
     index: dict[str, set[tuple[str, int]]] = defaultdict(set)
     for article in articles:
         for sentence in article.kept:
             for word in aligner.of(sentence.text).words:
                 index[word].add((article.id, sentence.id))
-    return index
+    words = {(a.id, s.id): stems(s.text) for a in articles for s in a.kept}
+    known = _Sentences(words, table, aligner, dict(index))
+    for group in groups:
+        cited = {s.article_id for s in group.support}
+        near = known.near(group.members[0].text)
+        for article in (a for a in articles if a.id not in cited):
+            found = _best_statement(group, article, known, near)
+            if found is not None:
+                group.support.append(_support(article, [found.id], found.text))
+                group.members.append(_member(article, found, table))
 
 
 def _best_statement(
-    group: _Group,
-    mine: set[str],
-    article: Article,
-    words: dict[tuple[str, int], set[str]],
-    table: dict[tuple[str, int], Figures],
-    aligner: Aligner,
-    near: set[tuple[str, int]],
+    group: _Group, article: Article, known: _Sentences, near: set[tuple[str, int]]
 ) -> Sentence | None:
-    found = next(
-        (s for s in article.kept if _states(group, mine, s, words, table, article.id)), None
-    )
+    mine = stems(group.text)
+    found = next((s for s in article.kept if _states(group, mine, s, article.id, known)), None)
     if found is not None:
         return found
     candidates = [s for s in article.kept if (article.id, s.id) in near]
-    scored = [(group.aligned(_member(article, s, table), aligner), s.id) for s in candidates]
+    scored = [
+        (group.aligned(_member(article, s, known.table), known.aligner), s.id) for s in candidates
+    ]
     best, sentence_id = max(scored, default=(0.0, 0))
     return article.sentence(sentence_id) if best >= MIN_UNPICKED else None
 
 
 def _states(
-    group: _Group,
-    mine: set[str],
-    sentence: Sentence,
-    words: dict[tuple[str, int], set[str]],
-    table: dict[tuple[str, int], Figures],
-    article_id: str,
+    group: _Group, mine: set[str], sentence: Sentence, article_id: str, known: _Sentences
 ) -> bool:
-    figures = _stated(table, article_id, [sentence.id])
+    figures = _stated(known.table, article_id, [sentence.id])
     if group.figures or figures:
         return same_figures(group.figures, figures)
-    theirs = words[(article_id, sentence.id)]
+    theirs = known.words[(article_id, sentence.id)]
     if not mine or not theirs or numbers(sentence.text) != group.numbers:
         return False
     shared = len(mine & theirs)
@@ -212,7 +211,7 @@ def _support(article: Article, evidence: list[int], text: str) -> Support:
     )
 
 
-def _stated(table: dict[tuple[str, int], Figures], article_id: str, ids: list[int]) -> Figures:
+def _stated(table: Table, article_id: str, ids: list[int]) -> Figures:
     stated: dict[int, frozenset[str]] = {}
     for i in ids:
         for quantity, values in table.get((article_id, i), {}).items():
