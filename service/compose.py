@@ -358,7 +358,7 @@ def fill(
     """``composed`` topped up with what the sources share: unused corroborated or contested
     claims, best-supported first, while the briefing stays under :data:`WORD_SHARE` of the
     articles' words (one sentence at least). Single-source claims are added only when no
-    composer wrote anything; a claim resting on a sentence already cited, or already said,
+    composer wrote anything; a claim drawn from a sentence already cited, or already said,
     never is."""
     sentences = [*composed.draft.all_sentences(), *composed.filled]
     alone = not sentences  # no composer wrote anything: the claims are the whole briefing
@@ -385,9 +385,15 @@ def fill(
 def _adds(claim: MergedClaim, said: list[str], cited: set[tuple[str, int]], alone: bool) -> bool:
     # what only one outlet reports is for the composer to pick, not for the top-up
     shared = claim.status is ClaimStatus.CONTESTED or claim.sources > 1
-    if not (shared or alone) or _refs(claim) & cited:
-        return False  # a sentence already cited states this fact
+    if not (shared or alone) or _own(claim) <= cited:
+        return False  # the sentence it was drawn from is cited already: the fact is said
     return not any(coverage(claim.text, t) >= MIN_ANCHOR for t in said)
+
+
+def _own(claim: MergedClaim) -> set[tuple[str, int]]:
+    # the sentences the claim's own wording comes from (others' support may be shared)
+    first = claim.support[0]
+    return {(first.article_id, i) for i in first.sentence_ids}
 
 
 def _refs(claim: MergedClaim) -> set[tuple[str, int]]:

@@ -172,7 +172,7 @@ def test_a_topped_up_briefing_stays_within_its_share_of_the_input() -> None:
         assert filled.filled  # nothing composed: the claims are the briefing
 
 
-def test_a_claim_resting_on_a_sentence_already_cited_is_not_added_again() -> None:
+def test_a_claim_drawn_from_a_sentence_already_cited_is_not_added_again() -> None:
     # two claims of one article drawn from one sentence state one fact
     a = article("Flood waters rose in the town on Tuesday, closing the schools.", "a")
     b = article("Flood waters rose in the town on Tuesday, and schools were closed.", "b")
