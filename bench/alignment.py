@@ -20,13 +20,13 @@ fact's pattern (the key format's rule):
     python -m bench.alignment --samples  # also print the merged groups of 2+ documents
 """
 
-import re
 import sys
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.quality_match import matches
 from schemas import Article, ArticleClaims, ClaimKind, ExtractedClaim, Extraction, MergedClaim
 from service.clean import clean
 from service.ingest import ingest
@@ -35,25 +35,6 @@ from service.merge import merge
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 KEYS = ROOT / "bench" / "keys"
-
-_FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
-_DASHES = re.compile(r"[\u2010-\u2015]")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
-
-
-def folded(text: str) -> str:
-    """Text as the key format compares it: quotes and dashes ASCII, spaces single, numbers plain."""
-    text = _DASHES.sub("-", text.translate(_FOLD))
-    return " ".join(_THOUSANDS.sub("", text).lower().split())
-
-
-def occurs(alternative: str, text: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(folded(alternative))}(?!\w)", text) is not None
-
-
-def matches(pattern: list[list[str]], text: str) -> bool:
-    plain = folded(text)
-    return all(any(occurs(a, plain) for a in group) for group in pattern)
 
 
 @dataclass
