@@ -40,8 +40,9 @@ from service.verify import (
     ungrounded,
 )
 
-MIN_SENTENCES = 8
-"""A briefing with fewer checked sentences is topped up from the claims themselves."""
+WORD_SHARE = 0.4
+"""The most a briefing topped up from the claims may say, as a share of its articles'
+words: a short input gets a short briefing."""
 FALLBACK_TITLE = "What the sources report"
 NEUTRAL_HEADING = "Details"
 """The heading of a section whose own heading cannot be shown (a reserved or marked-up one)."""
@@ -126,9 +127,9 @@ async def compose(
         composed = Composed(draft, [])
     except ReplyInvalidError as error:
         composed = salvage(error, known)
-    return fill(
-        review(composed, {c.id: c for c in claims}, evidence_texts(claims, articles)), claims
-    )
+    by_id = {c.id: c for c in claims}
+    reviewed = lead_with_best(review(composed, by_id, evidence_texts(claims, articles)), by_id)
+    return fill(reviewed, claims, articles)
 
 
 def evidence_texts(
@@ -319,27 +320,92 @@ def fit_title(title: str | None) -> bool:
     return not any(hostile(line) for line in [title, *title.splitlines()])
 
 
-def fill(composed: Composed, claims: Sequence[MergedClaim]) -> Composed:
-    """``composed``, topped up if its checks left it thin with the best-supported unused claims."""
-    sentences = composed.draft.all_sentences()
-    missing = MIN_SENTENCES - len(sentences) - len(composed.filled)
-    used = {c for s in sentences for c in s.claims}
+def lead_with_best(composed: Composed, claims: dict[str, MergedClaim]) -> Composed:
+    """``composed`` with its best-corroborated sentences in the lede.
+
+    A body sentence backed by more outlets than a lede sentence changes places with it, so
+    the lede states what most sources report.
+    """
+    draft = composed.draft
+    lede = list(draft.lede)
+    sections = [list(s.sentences) for s in draft.sections]
+    for _ in lede:
+        body = [(i, j) for i, sentences in enumerate(sections) for j in range(len(sentences))]
+        best = max(body, key=lambda ij: _outlets(sections[ij[0]][ij[1]], claims), default=None)
+        weakest = min(range(len(lede)), key=lambda k: _outlets(lede[k], claims), default=None)
+        if best is None or weakest is None:
+            break
+        i, j = best
+        if _outlets(sections[i][j], claims) <= _outlets(lede[weakest], claims):
+            break
+        lede[weakest], sections[i][j] = sections[i][j], lede[weakest]
+    moved = [
+        DraftSection.model_construct(heading=s.heading, sentences=sentences)
+        for s, sentences in zip(draft.sections, sections, strict=True)
+    ]
+    return replace(
+        composed, draft=Draft.model_construct(title=draft.title, lede=lede, sections=moved)
+    )
+
+
+def _outlets(sentence: DraftSentence, claims: dict[str, MergedClaim]) -> int:
+    return max((claims[c].sources for c in sentence.claims if c in claims), default=0)
+
+
+def fill(
+    composed: Composed, claims: Sequence[MergedClaim], articles: Sequence[Article]
+) -> Composed:
+    """``composed`` topped up with what the sources share: unused corroborated or contested
+    claims, best-supported first, while the briefing stays under :data:`WORD_SHARE` of the
+    articles' words (one sentence at least). Single-source claims are added only when no
+    composer wrote anything; a claim drawn from a sentence already cited, or already said,
+    never is."""
+    sentences = [*composed.draft.all_sentences(), *composed.filled]
+    alone = not sentences  # no composer wrote anything: the claims are the whole briefing
+    by_id = {c.id: c for c in claims}
+    room = WORD_SHARE * _words(articles) - sum(len(s.text.split()) for s in sentences)
+    cited = {ref for s in sentences for c in s.claims if c in by_id for ref in _refs(by_id[c])}
     said = [s.text for s in sentences]
     added: list[DraftSentence] = []
     # the disputed figures first: a reader must meet them in the body, marked as disputed
     ranked = sorted(shown_claims(claims), key=lambda c: c.status is not ClaimStatus.CONTESTED)
     for claim in ranked:
-        if len(added) >= missing:
-            break
-        if claim.id in used or any(coverage(claim.text, t) >= MIN_ANCHOR for t in said):
-            continue  # already said, perhaps inside a longer sentence
         text = attributed(claim.text, [claim])
+        if not _adds(claim, said, cited, alone):
+            continue
+        if len(text.split()) > room and (said or added):
+            break
         added.append(DraftSentence.model_construct(claims=[claim.id], text=text))
         said.append(claim.text)
+        cited |= _refs(claim)
+        room -= len(text.split())
     return replace(composed, filled=[*composed.filled, *added])
+
+
+def _adds(claim: MergedClaim, said: list[str], cited: set[tuple[str, int]], alone: bool) -> bool:
+    # what only one outlet reports is for the composer to pick, not for the top-up
+    shared = claim.status is ClaimStatus.CONTESTED or claim.sources > 1
+    if not (shared or alone) or _own(claim) <= cited:
+        return False  # the sentence it was drawn from is cited already: the fact is said
+    return not any(coverage(claim.text, t) >= MIN_ANCHOR for t in said)
+
+
+def _own(claim: MergedClaim) -> set[tuple[str, int]]:
+    # the sentences the claim's own wording comes from (others' support may be shared)
+    first = claim.support[0]
+    return {(first.article_id, i) for i in first.sentence_ids}
+
+
+def _refs(claim: MergedClaim) -> set[tuple[str, int]]:
+    return {(s.article_id, i) for s in claim.support for i in s.sentence_ids}
+
+
+def _words(articles: Sequence[Article]) -> int:
+    # a near-duplicate copy says nothing its original does not
+    return sum(len(s.text.split()) for a in articles if not a.duplicate_of for s in a.kept)
 
 
 def from_claims_only(claims: Sequence[MergedClaim], articles: Sequence[Article]) -> Composed:
     """A briefing made by code alone, when no composer can be asked (the budget is spent)."""
     empty = Draft.model_construct(title=FALLBACK_TITLE, lede=[], sections=[])
-    return fill(Composed(empty, []), claims)
+    return fill(Composed(empty, []), claims, articles)

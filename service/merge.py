@@ -15,6 +15,7 @@ sentence says made it ("according to Seoul's spy agency"), so the briefing can k
 attribution (checked in ``compose``).
 """
 
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ from schemas import (
     Sentence,
     Support,
 )
+from service.align import MIN_SHARED_WORDS, Aligner, compatible_numbers
 from service.figures import attribution, by_sentence
 from service.verify import numbers, overlap, stems
 
@@ -37,6 +39,16 @@ SIMILARITY = 85.0
 
 Figures = dict[int, frozenset[str]]
 """The values a sentence gives, by the quantity they count (see ``figures.by_sentence``)."""
+Table = dict[tuple[str, int], Figures]
+"""The figures of each (article id, sentence id)."""
+
+
+@dataclass(frozen=True)
+class _Member:
+    article_id: str
+    text: str
+    """What it states: the claim, or the source sentence added as support."""
+    figures: Figures
 
 
 @dataclass
@@ -46,12 +58,32 @@ class _Group:
     numbers: frozenset[str]
     figures: Figures
     support: list[Support] = field(default_factory=list)
+    members: list[_Member] = field(default_factory=list)
 
-    def matches(self, text: str, figures: Figures, article_id: str) -> bool:
-        if numbers(text) == self.numbers and overlap(text, self.text) >= SIMILARITY:
-            return True
-        others = {s.article_id for s in self.support}
-        return article_id not in others and same_figures(figures, self.figures)
+    def score(self, claim: str, member: _Member, aligner: Aligner) -> float:
+        """How well a claim joins this group: 0 when it does not."""
+        if numbers(claim) == self.numbers and overlap(claim, self.text) >= SIMILARITY:
+            # nearly the same wording, unless it names other people or another act
+            return 2.0 if aligner.compatible(member.text, self.members[0].text) else 0.0
+        if member.article_id in {m.article_id for m in self.members}:
+            return 0.0  # an outlet states a fact once; its other sentences are other facts
+        if same_figures(member.figures, self.figures):
+            return 1.5  # the same values for the same counted quantities
+        return self.aligned(member, aligner)
+
+    def aligned(self, member: _Member, aligner: Aligner) -> float:
+        """How alike ``member`` and this group's claim are, 0 if a guard fails."""
+        if any(conflict(member.figures, m.figures) for m in self.members):
+            return 0.0
+        counts = aligner.of(member.text).numbers
+        if not all(compatible_numbers(counts, aligner.of(m.text).numbers) for m in self.members):
+            return 0.0
+        # each statement is compared with the claim's own (its first): a group does not
+        # drift, statement by statement, from what its claim says
+        first = self.members[0].text
+        return (
+            aligner.similarity(member.text, first) if aligner.aligned(member.text, first) else 0.0
+        )
 
 
 def same_figures(a: Figures, b: Figures) -> bool:
@@ -62,72 +94,109 @@ def same_figures(a: Figures, b: Figures) -> bool:
     return bool(shared) and all(a[k] == b[k] for k in shared)
 
 
+def conflict(a: Figures, b: Figures) -> bool:
+    """Whether two statements give different values for a quantity both count: a
+    disagreement (shown apart), never one fact."""
+    return any(a[k] != b[k] for k in a.keys() & b.keys())
+
+
 def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[MergedClaim]:
     """Merged claims, in order of first appearance, ids ``c1``, ``c2``, ..."""
     by_id = {a.id: a for a in articles}
     source_of = {a.id: by_id.get(a.duplicate_of or a.id, a).source for a in articles}
     table = by_sentence(articles)
+    aligner = Aligner([s.text for a in articles for s in a.kept])
     groups: list[_Group] = []
     for item in claims:
+        article = by_id[item.article_id]
         for claim in item.extraction.claims:
             evidence = sorted(set(claim.evidence))
-            support = _support(by_id[item.article_id], evidence, claim.text)
-            stated = _stated(table, item.article_id, evidence)
-            group = next(
-                (g for g in groups if g.matches(claim.text, stated, item.article_id)), None
-            )
-            if group is None:
-                group = _Group(claim.kind, claim.text, numbers(claim.text), stated)
-                groups.append(group)
-            group.support.append(support)
-    _corroborate(groups, articles, table)
+            member = _Member(article.id, claim.text, _stated(table, article.id, evidence))
+            scored = [(g.score(claim.text, member, aligner), i) for i, g in enumerate(groups)]
+            best, index = max(scored, default=(0.0, -1))
+            if best <= 0:
+                groups.append(_Group(claim.kind, claim.text, numbers(claim.text), member.figures))
+                index = len(groups) - 1
+            groups[index].support.append(_support(article, evidence, claim.text))
+            groups[index].members.append(member)
+    _corroborate(groups, articles, table, aligner)
     return [_merged(i, g, source_of) for i, g in enumerate(groups, 1)]
 
 
+def _member(article: Article, sentence: Sentence, table: Table) -> _Member:
+    return _Member(article.id, sentence.text, _stated(table, article.id, [sentence.id]))
+
+
+MIN_UNPICKED = 0.225
+"""Similarity (see ``align``) an outlet's sentence no claim was drawn from needs to a
+claim to be added as its support."""
 MIN_MUTUAL = 0.8
 """Share of each sentence's content words the other must hold for two sentences from
 different articles to state the same thing (when they give no figures to compare)."""
 
 
 @dataclass(frozen=True)
-class _Said:
-    """What one kept sentence states, worked out once for every group it is checked against."""
+class _Sentences:
+    """What is looked up about the articles' kept sentences while corroborating."""
 
-    figures: Figures
-    numbers: frozenset[str]
-    words: set[str]
+    words: dict[tuple[str, int], set[str]]
+    """The stems of each (article id, sentence id)."""
+    table: Table
+    aligner: Aligner
+    index: dict[str, set[tuple[str, int]]]
+    """The sentences holding each content word (see ``align.features``)."""
+
+    def near(self, text: str) -> set[tuple[str, int]]:
+        """The sentences sharing enough content words with ``text`` to be compared."""
+        shared = Counter(k for w in self.aligner.of(text).words for k in self.index.get(w, ()))
+        return {k for k, n in shared.items() if n >= MIN_SHARED_WORDS}
 
 
 def _corroborate(
-    groups: list[_Group], articles: Sequence[Article], table: dict[tuple[str, int], Figures]
+    groups: list[_Group], articles: Sequence[Article], table: Table, aligner: Aligner
 ) -> None:
     # A claim is a source sentence the model picked; another outlet may state it in a
-    # sentence the model did not pick. Each such sentence is added as support.
-    said: dict[tuple[str, int], _Said] = {}  # worked out when first needed, then reused
-
-    def saying(article_id: str, sentence: Sentence) -> _Said:
-        key = (article_id, sentence.id)
-        if key not in said:
-            stated = _stated(table, article_id, [sentence.id])
-            said[key] = _Said(stated, numbers(sentence.text), stems(sentence.text))
-        return said[key]
-
+    # sentence the model did not pick. The sentence that states it best is added as support.
+    index: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    for article in articles:
+        for sentence in article.kept:
+            for word in aligner.of(sentence.text).words:
+                index[word].add((article.id, sentence.id))
+    words = {(a.id, s.id): stems(s.text) for a in articles for s in a.kept}
+    known = _Sentences(words, table, aligner, dict(index))
     for group in groups:
-        mine = stems(group.text)
         cited = {s.article_id for s in group.support}
+        near = known.near(group.members[0].text)
         for article in (a for a in articles if a.id not in cited):
-            found = next(
-                (s for s in article.kept if _states(group, mine, saying(article.id, s))), None
-            )
+            found = _best_statement(group, article, known, near)
             if found is not None:
                 group.support.append(_support(article, [found.id], found.text))
+                group.members.append(_member(article, found, table))
 
 
-def _states(group: _Group, mine: set[str], sentence: _Said) -> bool:
-    if group.figures or sentence.figures:
-        return same_figures(group.figures, sentence.figures)
-    theirs = sentence.words
-    if not mine or not theirs or sentence.numbers != group.numbers:
+def _best_statement(
+    group: _Group, article: Article, known: _Sentences, near: set[tuple[str, int]]
+) -> Sentence | None:
+    mine = stems(group.text)
+    found = next((s for s in article.kept if _states(group, mine, s, article.id, known)), None)
+    if found is not None:
+        return found
+    candidates = [s for s in article.kept if (article.id, s.id) in near]
+    scored = [
+        (group.aligned(_member(article, s, known.table), known.aligner), s.id) for s in candidates
+    ]
+    best, sentence_id = max(scored, default=(0.0, 0))
+    return article.sentence(sentence_id) if best >= MIN_UNPICKED else None
+
+
+def _states(
+    group: _Group, mine: set[str], sentence: Sentence, article_id: str, known: _Sentences
+) -> bool:
+    figures = _stated(known.table, article_id, [sentence.id])
+    if group.figures or figures:
+        return same_figures(group.figures, figures)
+    theirs = known.words[(article_id, sentence.id)]
+    if not mine or not theirs or numbers(sentence.text) != group.numbers:
         return False
     shared = len(mine & theirs)
     return shared >= MIN_MUTUAL * len(mine) and shared >= MIN_MUTUAL * len(theirs)
@@ -142,7 +211,7 @@ def _support(article: Article, evidence: list[int], text: str) -> Support:
     )
 
 
-def _stated(table: dict[tuple[str, int], Figures], article_id: str, ids: list[int]) -> Figures:
+def _stated(table: Table, article_id: str, ids: list[int]) -> Figures:
     stated: dict[int, frozenset[str]] = {}
     for i in ids:
         for quantity, values in table.get((article_id, i), {}).items():

@@ -16,6 +16,7 @@ STAGES = [
     "clean",
     "extract",
     "figures",
+    "align",
     "merge",
     "compose",
     "assemble",

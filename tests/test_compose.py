@@ -4,13 +4,15 @@ import json
 
 import pytest
 
-from schemas import ClaimStatus, Draft, DraftSection, DraftSentence
+from schemas import ClaimStatus, Draft, DraftSection, DraftSentence, MergedClaim
 from service._exceptions import BriefingError, ReplyInvalidError
 from service.assemble import StageResults, assemble, cite, number_sources
 from service.compose import (
+    WORD_SHARE,
     Composed,
     evidence_texts,
     fill,
+    lead_with_best,
     review,
     salvage,
     shown_claims,
@@ -116,27 +118,84 @@ def test_composer_sees_claims_from_every_article_in_turn() -> None:
     ]
 
 
-def test_a_thin_draft_is_topped_up_from_unused_claims_in_their_own_words() -> None:
-    thin = {
-        "title": "Ceremony for the dead",
-        "lede": [{"claims": ["c1"], "text": "Seoul says about 600 soldiers died."}],
-        "sections": [
-            {
-                "heading": "Ceremony",
-                "sentences": [{"claims": ["c1"], "text": "Seoul says about 600 soldiers died."}],
-            }
-        ],
-    }
-    composed = review(Composed(Draft.model_validate(thin), []), BY_ID)
-    assert [d.reason for d in composed.dropped] == ["repeats an earlier sentence"]
-    filled = fill(composed, MERGED)
-    assert [s.text for s in filled.filled] == ["Kim held a ceremony for the dead."]
-    briefing = assemble(StageResults(filled, MERGED, [A, B], model="test"))
+FLOOD_A = article(
+    "Flood waters rose in the town on Tuesday. The mayor declared an emergency at noon. "
+    "Schools closed for the day. Trains ran late all evening. Volunteers filled sandbags "
+    "by the river until dark. Rain is expected to ease by the weekend, forecasters said.",
+    "alpha",
+)
+FLOOD_B = article(
+    "The mayor declared an emergency at noon on Tuesday. Flood waters rose in the town. "
+    "Shops on the high street stayed shut. The council opened a shelter in the sports hall.",
+    "beta",
+)
+FLOOD = merge(
+    [
+        claims(FLOOD_A, *((s.text, [s.id]) for s in FLOOD_A.sentences[:5])),
+        claims(FLOOD_B, *((s.text, [s.id]) for s in FLOOD_B.sentences)),
+    ],
+    [FLOOD_A, FLOOD_B],
+)
+
+
+def _draft(*claim_ids: str, claims: list[MergedClaim] = FLOOD) -> Composed:
+    by_id = {c.id: c for c in claims}
+    said = [DraftSentence(claims=[c], text=by_id[c].text) for c in claim_ids]
+    sections = (
+        [DraftSection.model_construct(heading="More", sentences=said[1:])] if said[1:] else []
+    )
+    return Composed(Draft.model_construct(title="T", lede=said[:1], sections=sections), [])
+
+
+def test_the_top_up_adds_what_several_outlets_report_and_never_one_outlets_claim() -> None:
+    [single] = [c for c in FLOOD if c.text.startswith("Schools")]
+    filled = fill(_draft(single.id), FLOOD, [FLOOD_A, FLOOD_B])
+    assert filled.filled
+    assert all(FLOOD[int(s.claims[0][1:]) - 1].sources > 1 for s in filled.filled)
+    briefing = assemble(StageResults(filled, FLOOD, [FLOOD_A, FLOOD_B], model="test"))
     assert briefing.sections[-1].from_claims
     assert briefing.sections[-1].heading == "Also reported"
     text = render(briefing)
-    assert "## Also reported\n\n- Kim held a ceremony for the dead. [1] *(one source)*\n" in text
-    assert text.rstrip().endswith("1 dropped; 1 added from the claims.*")
+    assert f"## Also reported\n\n- {filled.filled[0].text} [1][2]\n" in text
+    assert f"{len(filled.filled)} added from the claims" in text
+
+
+def test_a_topped_up_briefing_stays_within_its_share_of_the_input() -> None:
+    for articles in ([FLOOD_A, FLOOD_B], [FLOOD_B], [A, B]):
+        merged = merge(
+            [claims(a, *((s.text, [s.id]) for s in a.sentences[:5])) for a in articles], articles
+        )
+        filled = fill(_draft(claims=merged), merged, articles)
+        words = sum(len(s.text.split()) for s in filled.filled)
+        inputs = sum(len(s.text.split()) for a in articles for s in a.sentences)
+        assert len(filled.filled) == 1 or words <= WORD_SHARE * inputs
+        assert filled.filled  # nothing composed: the claims are the briefing
+
+
+def test_a_claim_drawn_from_a_sentence_already_cited_is_not_added_again() -> None:
+    # two claims of one article drawn from one sentence state one fact
+    a = article("Flood waters rose in the town on Tuesday, closing the schools.", "a")
+    b = article("Flood waters rose in the town on Tuesday, and schools were closed.", "b")
+    merged = merge(
+        [
+            claims(a, ("Flood waters rose in the town.", [1]), ("The schools closed.", [1])),
+            claims(b, ("Schools were closed on Tuesday after the flood.", [1])),
+        ],
+        [a, b],
+    )
+    filled = fill(_draft(merged[0].id, claims=merged), merged, [a, b])
+    assert filled.filled == []
+
+
+def test_the_lede_states_the_best_corroborated_sentences() -> None:
+    by_outlets = sorted(FLOOD, key=lambda c: c.sources)
+    weakest, best = by_outlets[0], by_outlets[-1]
+    assert weakest.sources < best.sources
+    led = lead_with_best(_draft(weakest.id, best.id), {c.id: c for c in FLOOD})
+    assert [s.claims for s in led.draft.lede] == [[best.id]]
+    assert [s.claims for s in led.draft.sections[0].sentences] == [[weakest.id]]
+    kept = lead_with_best(_draft(best.id, weakest.id), {c.id: c for c in FLOOD})
+    assert [s.claims for s in kept.draft.lede] == [[best.id]]
 
 
 def test_an_ungrounded_sentence_is_reworded_from_its_claims() -> None:
@@ -159,7 +218,7 @@ def test_filling_skips_claims_already_said_inside_a_longer_sentence() -> None:
     both = "Seoul said about 600 soldiers were killed. Kim held a ceremony for the dead."
     lede = [DraftSentence(claims=["c1"], text=both)]
     draft = Draft.model_construct(title="Ceremony for the dead", lede=lede, sections=[])
-    assert fill(Composed(draft, []), MERGED).filled == []
+    assert fill(Composed(draft, []), MERGED, [A, B]).filled == []
 
 
 def test_quotes_and_titles_are_checked_against_the_sources() -> None:
@@ -238,7 +297,8 @@ def test_an_attributed_claim_keeps_its_attribution() -> None:
     )
     [check] = [c for c in composed.checks[composed.draft.lede[0].text] if c.name == "attribution"]
     assert not check.passed
-    filled = fill(Composed(Draft.model_construct(title="T", lede=[], sections=[]), []), [claim])
+    empty = Composed(Draft.model_construct(title="T", lede=[], sections=[]), [])
+    filled = fill(empty, [claim], [item])
     assert filled.filled[0].text == composed.draft.lede[0].text
 
 

@@ -1,5 +1,7 @@
 """Merging: near-identical claims group, different figures never do, outlets are counted once."""
 
+import pytest
+
 from schemas import ClaimStatus
 from service.merge import merge
 from service.verify import numbers
@@ -105,3 +107,97 @@ def test_another_outlet_stating_a_claim_in_a_sentence_not_picked_corroborates_it
         (b.id, [2], "the NIS"),
     ]
     assert claim.sources == 2
+
+
+# Paraphrase alignment: the rules hold for a class of sentences, shown on several stories.
+STORIES = [
+    (
+        "North Korean leader Kim Jong Un knelt before portraits of the fallen soldiers.",
+        "Images showed Kim kneeling in front of the portraits of soldiers who had fallen.",
+    ),
+    (
+        "The Senate voted on Wednesday to advance the bipartisan infrastructure package.",
+        "On Wednesday senators agreed to advance a bipartisan package for infrastructure.",
+    ),
+    (
+        "Microsoft agreed to buy the handset business of Nokia for its Windows phones.",
+        "Nokia is selling its handset business to Microsoft, which makes Windows phones.",
+    ),
+]
+FILLER = (
+    "North Korean leader Kim Jong Un spoke at a ceremony in Pyongyang. The Senate met on "
+    "Wednesday about the infrastructure package. Microsoft and Nokia confirmed the deal."
+)
+"""Each article's other sentences: as in a real story, its people, places and subject recur."""
+
+
+def _merged_pair(first: str, second: str) -> list[list[str]]:
+    a, b = article(f"{first} {FILLER}", "alpha"), article(f"{FILLER} {second}", "beta")
+    merged = merge(
+        [claims(a, (first, [1])), claims(b, (second, [4]))],
+        [a, b],
+    )
+    return [[s.article_id for s in m.support] for m in merged]
+
+
+@pytest.mark.parametrize(("first", "second"), STORIES)
+def test_one_fact_told_in_other_words_by_two_outlets_is_one_claim(first: str, second: str) -> None:
+    assert len(_merged_pair(first, second)) == 1
+
+
+@pytest.mark.parametrize(("first", "second"), STORIES)
+def test_an_outlets_paraphrase_the_model_did_not_pick_still_corroborates(
+    first: str, second: str
+) -> None:
+    a, b = article(f"{first} {FILLER}", "alpha"), article(f"{FILLER} {second}", "beta")
+    [claim] = merge([claims(a, (first, [1]))], [a, b])
+    assert [(s.article_id, s.sentence_ids) for s in claim.support] == [(a.id, [1]), (b.id, [4])]
+    assert claim.status is ClaimStatus.CORROBORATED
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            "Officials said 15,000 North Korean troops were sent to fight for Russia.",
+            "North Korea sent about 10,000 troops to fight for Russia, officials said.",
+        ),
+        (
+            "The package provides 550 billion dollars in new federal infrastructure spending.",
+            "The package provides 1.2 trillion dollars in new federal infrastructure spending.",
+        ),
+        ("Police arrested 30 protesters outside the embassy.", "Police arrested 45 protesters."),
+    ],
+)
+def test_different_figures_for_one_quantity_never_merge(first: str, second: str) -> None:
+    assert len(_merged_pair(first, second)) == 2
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (  # the story's people and place, another act
+            "Kim Jong Un hugged the returning soldiers at the ceremony in Pyongyang.",
+            "Kim Jong Un knelt before portraits of the dead at the ceremony in Pyongyang.",
+        ),
+        (  # the same act, other people
+            "Senator Manchin voted to advance the infrastructure package on Wednesday.",
+            "Senator Sinema voted to advance the infrastructure package on Wednesday.",
+        ),
+        (  # the same names, nothing else in common
+            "Microsoft and Nokia executives met in Helsinki.",
+            "Analysts doubt Microsoft can revive Nokia handsets.",
+        ),
+    ],
+)
+def test_different_facts_about_the_same_story_stay_apart(first: str, second: str) -> None:
+    assert len(_merged_pair(first, second)) == 2
+
+
+def test_a_claim_joins_only_statements_of_what_it_says() -> None:
+    # b's sentence states both a's fact and c's; a's and c's facts stay apart all the same
+    a = article("Kim knelt before the portraits of the fallen soldiers in Pyongyang.", "a")
+    b = article("Kim knelt before portraits of soldiers and hugged their weeping families.", "b")
+    c = article("Kim hugged the weeping families of soldiers and comforted them.", "c")
+    merged = merge([claims(x, (x.sentences[0].text, [1])) for x in (a, b, c)], [a, b, c])
+    assert [[s.article_id for s in m.support] for m in merged] == [[a.id, b.id], [c.id, b.id]]

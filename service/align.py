@@ -1,0 +1,191 @@
+"""Stage 3, merge (alignment): which sentences of different outlets state the same fact.
+
+Model-free and deterministic. Each sentence becomes a set of *features*: the names it gives
+(capitalised words, folded: "Kim Jong-un" = "Kim Jong Un"), the numbers it states
+(normalised: "15,000" = "15 thousand") and its content words, stemmed (Snowball: "honoured"
+= "honouring"). Each feature weighs by how rare it is among the sentences being merged (its
+inverse document frequency within the cluster), names and numbers more than words: what
+every sentence of a story says ("Kim", "soldiers") tells two facts apart less than what few
+say ("knelt", "portraits"). Two sentences *align* when the cosine of their weighted features
+reaches :data:`MIN_SIMILARITY` and the guards let them:
+
+* **figures**: two sentences giving different values for one counted quantity (or different
+  numbers, with none in common) are never one fact: the disagreement is shown apart;
+* **the event**: they must share distinctive content words, not only names ("Kim hugged
+  the soldiers" and "Kim knelt before the portraits" share Kim and soldiers, not the act);
+* **the people**: when both name someone (or somewhere), they must name someone in
+  common; who said it ("Seoul said", "according to the NIS"), days and months do not count.
+
+The thresholds were chosen by measurement on the quality keys (``python -m bench.alignment``;
+QUALITY.md or the change's report gives the sweep).
+"""
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import snowballstemmer  # type: ignore[import-untyped]
+
+from service.figures import MONTHS, attribution
+from service.verify import STOPWORDS, names, normal, numbers
+
+MIN_SIMILARITY = 0.225
+"""Weighted cosine (0-1) of two sentences' features from which they state one fact."""
+MIN_EVENT = 0.1
+"""Share of the smaller sentence's content-word weight (names and numbers aside) the two
+must share: the act or event, not only who took part."""
+MIN_SHARED_WORDS = 2
+"""Distinct content words (names and numbers aside) two sentences must share."""
+NAME_WEIGHT = 1.5
+NUMBER_WEIGHT = 1.5
+"""How much more a name or a number tells than a content word of the same rarity."""
+
+_FUNCTION_WORDS_TEXT = (
+    "about after again against all also am any because before being between both can "
+    "could did do does doing down during each even ever every few first further get got "
+    "here how i if into just last later like made make many may me more most much must "
+    "my new no nor not now off once one only other out over own same should so some "
+    "such than then there these those through too two under until up upon us very we "
+    "what when where while whom why would you your yet told tell according reported "
+    "report reports say saying week year years day days time people still well "
+    "back already around among since however although though whether shall might "
+    "another others several including include includes included"
+)
+_FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
+_CALENDAR = frozenset(
+    m.lower() for m in [*MONTHS, "Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+) | {"saturday", "sunday"}
+"""Capitalised, but not who or what a sentence is about."""
+_TITLES_TEXT = (
+    "mr mrs ms dr sen senator rep representative gov governor president prime minister "
+    "leader chairman secretary justice judge general gen king queen prince pope"
+)
+_TITLES = frozenset(_TITLES_TEXT.split())
+"""Capitalised before a name, but not who it is."""
+_WORD = re.compile(r"[a-z][a-z'-]+")
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+
+@cache
+def _stemmer() -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer("english")
+
+
+@dataclass(frozen=True)
+class Features:
+    """What one sentence states, as comparable features."""
+
+    names: frozenset[str]
+    numbers: frozenset[str]
+    words: frozenset[str]
+    """Content-word stems, names aside."""
+    people: frozenset[str] = frozenset()
+    """The names of who or what it is about: not who said it, nor a day or month."""
+
+    def all(self) -> Iterable[tuple[str, str]]:
+        yield from (("name", n) for n in self.names)
+        yield from (("number", n) for n in self.numbers)
+        yield from (("word", w) for w in self.words)
+
+
+def features(text: str) -> Features:
+    """The features of one sentence."""
+    named = frozenset(names(text) | _leading_name(text))
+    words = [w.strip("'-") for w in _WORD.findall(normal(text))]
+    content = [w for w in words if _content(w) and w not in named]
+    stems = frozenset(_stemmer().stemWords(content))
+    said_by = names(attribution(text) or "")
+    return Features(named, numbers(text), stems, named - said_by - _CALENDAR - _TITLES)
+
+
+_LEADING_NAME = re.compile(r"^\W*([A-Z][\w'\u2019-]+)\s+[A-Z]")
+
+
+def _leading_name(text: str) -> set[str]:
+    # "Kim Jong Un said ...": a capitalised first word is a name when a name follows it
+    found = _LEADING_NAME.match(text)
+    return names(f"x {found.group(1)}") - _FUNCTION_WORDS - STOPWORDS if found else set()
+
+
+def _content(word: str) -> bool:
+    return len(word) > 2 and word not in STOPWORDS and word not in _FUNCTION_WORDS
+
+
+_KIND_WEIGHT = {"name": NAME_WEIGHT, "number": NUMBER_WEIGHT, "word": 1.0}
+
+
+class Aligner:
+    """Compares sentences of one cluster, each feature weighed by its rarity in the cluster."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._features: dict[str, Features] = {t: features(t) for t in texts}
+        counts: Counter[tuple[str, str]] = Counter()
+        for found in self._features.values():
+            counts.update(set(found.all()))
+        total = max(len(self._features), 1)
+        self._idf = {f: math.log((total + 1) / (n + 0.5)) for f, n in counts.items()}
+        self._floor = math.log((total + 1) / (total + 0.5))
+        self._weights: dict[str, tuple[dict[tuple[str, str], float], float]] = {}
+
+    def of(self, text: str) -> Features:
+        """The features of ``text`` (computed once)."""
+        if text not in self._features:
+            self._features[text] = features(text)
+        return self._features[text]
+
+    def weight(self, feature: tuple[str, str]) -> float:
+        """What one shared feature tells: rarer in the cluster, more."""
+        idf = self._idf.get(feature, math.log(len(self._features) + 1))
+        return max(idf, self._floor) * _KIND_WEIGHT[feature[0]]
+
+    def _weighed(self, text: str) -> tuple[dict[tuple[str, str], float], float]:
+        # each feature's squared weight, and their sum (computed once per text)
+        if text not in self._weights:
+            squares = {f: self.weight(f) ** 2 for f in self.of(text).all()}
+            self._weights[text] = (squares, sum(squares.values()))
+        return self._weights[text]
+
+    def similarity(self, a: str, b: str) -> float:
+        """Weighted cosine of two sentences' features (0-1)."""
+        (wa, na), (wb, nb) = self._weighed(a), self._weighed(b)
+        shared = sum(w for f, w in wa.items() if f in wb)
+        return shared / math.sqrt(na * nb) if na and nb else 0.0
+
+    def same_event(self, a: str, b: str) -> bool:
+        """Whether two sentences share enough distinctive content words (names aside)."""
+        wa, wb = self.of(a).words, self.of(b).words
+        common = wa & wb
+        if len(common) < MIN_SHARED_WORDS:
+            return False
+        smaller = min(self._words_weight(wa), self._words_weight(wb))
+        return self._words_weight(common) >= MIN_EVENT * smaller
+
+    def _words_weight(self, words: Iterable[str]) -> float:
+        return sum(self.weight(("word", w)) for w in words)
+
+    def compatible(self, a: str, b: str) -> bool:
+        """Whether two sentences pass the guards: no count apart, someone in common, the
+        same act or event. Necessary for one fact, however alike the wording."""
+        fa, fb = self.of(a), self.of(b)
+        if len(fa.words & fb.words) < MIN_SHARED_WORDS:
+            return False  # the cheapest test first: most pairs fail it
+        if not compatible_numbers(fa.numbers, fb.numbers):
+            return False
+        common = (fa.names & fb.names) - _CALENDAR - _TITLES  # the speaker counts too
+        if fa.people and fb.people and not common:
+            return False
+        return self.same_event(a, b)
+
+    def aligned(self, a: str, b: str) -> bool:
+        """Whether two sentences state the same fact (figures aside: see ``merge``)."""
+        return self.compatible(a, b) and self.similarity(a, b) >= MIN_SIMILARITY
+
+
+def compatible_numbers(a: frozenset[str], b: frozenset[str]) -> bool:
+    """False when both sentences state counts (years aside) and share none of them."""
+    counts_a = {n for n in a if not _YEAR.match(n)}
+    counts_b = {n for n in b if not _YEAR.match(n)}
+    return not (counts_a and counts_b and not counts_a & counts_b)
