@@ -43,6 +43,9 @@ from service.verify import (
 WORD_SHARE = 0.4
 """The most a briefing topped up from the claims may say, as a share of its articles'
 words: a short input gets a short briefing."""
+PER_OUTLET = 1
+"""Claims only one outlet reports that the top-up may add per outlet: its best one, so that
+no outlet's angle is left out of a short briefing."""
 FALLBACK_TITLE = "What the sources report"
 NEUTRAL_HEADING = "Details"
 """The heading of a section whose own heading cannot be shown (a reserved or marked-up one)."""
@@ -356,10 +359,10 @@ def fill(
     composed: Composed, claims: Sequence[MergedClaim], articles: Sequence[Article]
 ) -> Composed:
     """``composed`` topped up with what the sources share: unused corroborated or contested
-    claims, best-supported first, while the briefing stays under :data:`WORD_SHARE` of the
-    articles' words (one sentence at least). Single-source claims are added only when no
-    composer wrote anything; a claim drawn from a sentence already cited, or already said,
-    never is."""
+    claims, best-supported first, and each outlet's best claim of its own
+    (:data:`PER_OUTLET`), while the briefing stays under :data:`WORD_SHARE` of the articles'
+    words (one sentence at least). More single-source claims are added only when no composer
+    wrote anything; a claim drawn from a sentence already cited, or already said, never is."""
     sentences = [*composed.draft.all_sentences(), *composed.filled]
     alone = not sentences  # no composer wrote anything: the claims are the whole briefing
     by_id = {c.id: c for c in claims}
@@ -369,10 +372,13 @@ def fill(
     added: list[DraftSentence] = []
     # the disputed figures first: a reader must meet them in the body, marked as disputed
     ranked = sorted(shown_claims(claims), key=lambda c: c.status is not ClaimStatus.CONTESTED)
+    own: dict[str, int] = {}  # single-source claims added per outlet
     for claim in ranked:
         text = attributed(claim.text, [claim])
-        if not _adds(claim, said, cited, alone):
+        outlet = claim.support[0].article_id
+        if not _adds(claim, said, cited, alone or own.get(outlet, 0) < PER_OUTLET):
             continue
+        own[outlet] = own.get(outlet, 0) + (claim.sources == 1)
         if len(text.split()) > room and (said or added):
             break
         added.append(DraftSentence.model_construct(claims=[claim.id], text=text))
@@ -382,10 +388,11 @@ def fill(
     return replace(composed, filled=[*composed.filled, *added])
 
 
-def _adds(claim: MergedClaim, said: list[str], cited: set[tuple[str, int]], alone: bool) -> bool:
-    # what only one outlet reports is for the composer to pick, not for the top-up
+def _adds(claim: MergedClaim, said: list[str], cited: set[tuple[str, int]], single: bool) -> bool:
+    # what only one outlet reports is mostly for the composer to pick: the top-up adds it
+    # only where ``single`` allows (no draft at all, or the outlet's own best claim)
     shared = claim.status is ClaimStatus.CONTESTED or claim.sources > 1
-    if not (shared or alone) or _own(claim) <= cited:
+    if not (shared or single) or _own(claim) <= cited:
         return False  # the sentence it was drawn from is cited already: the fact is said
     return not any(coverage(claim.text, t) >= MIN_ANCHOR for t in said)
 

@@ -1,6 +1,7 @@
 """Citations are resolved by code from claim ids; invalid sentences are dropped and reported."""
 
 import json
+from collections import Counter
 
 import pytest
 
@@ -8,6 +9,7 @@ from schemas import ClaimStatus, Draft, DraftSection, DraftSentence, MergedClaim
 from service._exceptions import BriefingError, ReplyInvalidError
 from service.assemble import StageResults, assemble, cite, number_sources
 from service.compose import (
+    PER_OUTLET,
     WORD_SHARE,
     Composed,
     evidence_texts,
@@ -147,11 +149,15 @@ def _draft(*claim_ids: str, claims: list[MergedClaim] = FLOOD) -> Composed:
     return Composed(Draft.model_construct(title="T", lede=said[:1], sections=sections), [])
 
 
-def test_the_top_up_adds_what_several_outlets_report_and_never_one_outlets_claim() -> None:
+def test_the_top_up_adds_what_several_outlets_report_and_one_claim_of_each_outlets_own() -> None:
     [single] = [c for c in FLOOD if c.text.startswith("Schools")]
     filled = fill(_draft(single.id), FLOOD, [FLOOD_A, FLOOD_B])
-    assert filled.filled
-    assert all(FLOOD[int(s.claims[0][1:]) - 1].sources > 1 for s in filled.filled)
+    by_id = {c.id: c for c in FLOOD}
+    added = [by_id[s.claims[0]] for s in filled.filled]
+    assert added[0].sources > 1  # the shared facts first
+    own = Counter(c.support[0].article_id for c in added if c.sources == 1)
+    assert own[FLOOD_B.id] == PER_OUTLET  # beta's own angle, which the draft left out, is kept
+    assert all(n <= PER_OUTLET for n in own.values())  # by its best claim alone
     briefing = assemble(StageResults(filled, FLOOD, [FLOOD_A, FLOOD_B], model="test"))
     assert briefing.sections[-1].from_claims
     assert briefing.sections[-1].heading == "Also reported"
