@@ -52,7 +52,7 @@ def _covered(removed: Sequence[Removal]) -> tuple[list[int], list[int]]:
 
 
 def _inside(offset: int, starts: list[int], ends: list[int]) -> bool:
-    """Whether ``offset`` falls in one of the spans (a binary search: linear ``kept``)."""
+    """Whether ``offset`` falls in one of the spans (a binary search)."""
     index = bisect_right(starts, offset) - 1
     return index >= 0 and offset < ends[index]
 
@@ -123,8 +123,8 @@ class Article(BaseModel):
     @property
     def kept(self) -> list[Sentence]:
         """The sentences the clean-up kept: all the model ever sees."""
-        starts, ends = _covered(self.removed)
-        return [s for s in self.sentences if not _inside(s.start, starts, ends)]
+        removed = covered_by(self.removed)
+        return [s for s in self.sentences if not removed(s.start)]
 
     @property
     def sentence_ids(self) -> frozenset[int]:

@@ -141,6 +141,8 @@ class _Sentences:
 
     words: dict[tuple[str, int], set[str]]
     """The stems of each (article id, sentence id)."""
+    numbers: dict[tuple[str, int], frozenset[str]]
+    """The numbers each states (worked out once, not once per claim group)."""
     table: Table
     aligner: Aligner
     index: dict[str, set[tuple[str, int]]]
@@ -163,21 +165,22 @@ def _corroborate(
             for word in aligner.of(sentence.text).words:
                 index[word].add((article.id, sentence.id))
     words = {(a.id, s.id): stems(s.text) for a in articles for s in a.kept}
-    known = _Sentences(words, table, aligner, dict(index))
+    said = {(a.id, s.id): numbers(s.text) for a in articles for s in a.kept}
+    known = _Sentences(words, said, table, aligner, dict(index))
     for group in groups:
         cited = {s.article_id for s in group.support}
         near = known.near(group.members[0].text)
+        mine = stems(group.text)
         for article in (a for a in articles if a.id not in cited):
-            found = _best_statement(group, article, known, near)
+            found = _best_statement(group, mine, article, known, near)
             if found is not None:
                 group.support.append(_support(article, [found.id], found.text))
                 group.members.append(_member(article, found, table))
 
 
 def _best_statement(
-    group: _Group, article: Article, known: _Sentences, near: set[tuple[str, int]]
+    group: _Group, mine: set[str], article: Article, known: _Sentences, near: set[tuple[str, int]]
 ) -> Sentence | None:
-    mine = stems(group.text)
     found = next((s for s in article.kept if _states(group, mine, s, article.id, known)), None)
     if found is not None:
         return found
@@ -196,7 +199,7 @@ def _states(
     if group.figures or figures:
         return same_figures(group.figures, figures)
     theirs = known.words[(article_id, sentence.id)]
-    if not mine or not theirs or numbers(sentence.text) != group.numbers:
+    if not mine or not theirs or known.numbers[(article_id, sentence.id)] != group.numbers:
         return False
     shared = len(mine & theirs)
     return shared >= MIN_MUTUAL * len(mine) and shared >= MIN_MUTUAL * len(theirs)
