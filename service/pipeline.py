@@ -69,7 +69,7 @@ def make_endpoint(settings: Settings) -> Endpoint:
 def local_tuning(settings: Settings) -> Tuning:
     """How ``settings`` tune the embedded model's server."""
     return Tuning(
-        threads_from_load=settings.local_threads_from_load,
+        follow_load=settings.local_follow_load,
         wait_policy=settings.local_wait_policy,
         spin_count=settings.local_spin_count,
         server_args=tuple(settings.local_server_args),
@@ -79,7 +79,13 @@ def local_tuning(settings: Settings) -> Tuning:
 def local_server(settings: Settings) -> LocalServer:
     """The embedded model's server as ``settings`` tune it (not started)."""
     tuning = local_tuning(settings)
-    return LocalServer(settings.cache_dir, settings.local_threads, settings.local_context, tuning)
+    return LocalServer(
+        settings.cache_dir,
+        settings.local_threads,
+        settings.local_context,
+        tuning,
+        settings.local_engine,
+    )
 
 
 def routed_endpoint(settings: Settings) -> RoutedEndpoint:

@@ -92,10 +92,14 @@ class Settings(BaseSettings):
     """Seconds one model call may take."""
     retry_wait_max: float = Field(default=30.0, ge=0)
     """Longest wait between transport retries, Retry-After included (seconds)."""
+    local_engine: Literal["auto", "llama-server", "llama-cpp-python"] = "auto"
+    """The embedded model's server: llama.cpp's own ``llama-server`` (``make seeds`` builds it
+    into the virtual environment) or llama-cpp-python's; ``auto``: the first if built."""
     local_threads: int | None = Field(default=None, ge=1)
     """CPU threads for the embedded model; default: every CPU this process may use."""
-    local_threads_from_load: bool = False
-    """Give the embedded model only the CPUs other processes leave free at its start."""
+    local_follow_load: bool = False
+    """Let the embedded model's threads follow the CPUs other processes leave free (re-read
+    twice a second), unless ``local_threads`` fixes them."""
     local_wait_policy: Literal["active", "passive"] | None = None
     """``OMP_WAIT_POLICY`` of the embedded model's threads; default: libgomp's."""
     local_spin_count: int | None = Field(default=None, ge=0)
