@@ -115,8 +115,8 @@ class ViaLiteLLM:
         return await _litellm().acompletion(**call)
 
     async def send(self, request: ModelRequest, timeout: float) -> Reply:
-        model, api_base = await self.connect()
-        litellm = _litellm()
+        # the first call imports litellm (seconds) while connect starts a model server
+        (model, api_base), litellm = await asyncio.gather(self.connect(), _litellm_loaded())
         response = await self.acompletion(
             model=model,
             api_base=api_base,
@@ -169,6 +169,11 @@ class UsageMeter:
         self._stage(stage).seconds += seconds
         if reply.cost is not None:
             self.usage.cost_usd = (self.usage.cost_usd or 0.0) + reply.cost
+
+
+async def _litellm_loaded() -> ModuleType:
+    """litellm; the first time imported in a thread, so the event loop is free meanwhile."""
+    return _litellm() if "litellm" in sys.modules else await asyncio.to_thread(_litellm)
 
 
 def _litellm() -> ModuleType:
