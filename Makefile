@@ -25,9 +25,10 @@ $(VENV)/.dev: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-# llama.cpp's own server (faster than llama-cpp-python's: its grammar-constrained sampling runs in
-# C++), built from the llama.cpp sources that the pinned llama-cpp-python sdist vendors: fetched
-# from PyPI and checked by sha256, never a downloaded binary (about 10 minutes on 2 cores).
+# llama.cpp's own server, an alternative to llama-cpp-python's (BRIEF_LOCAL_ENGINE=llama-server;
+# BENCHMARKS.md compares them), built from the llama.cpp sources that the pinned llama-cpp-python
+# sdist vendors: fetched from PyPI and checked by sha256, never a downloaded binary (about 10
+# minutes on 2 cores).
 LLAMA_CPP_PYTHON := llama-cpp-python==0.3.36 --hash=sha256:832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e
 LLAMA_SERVER_CMAKE ?= -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_SERVER=ON \
 	-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF \
@@ -43,11 +44,11 @@ $(BIN)/llama-server: $(VENV)/.local
 	cmake --build build/llama-server --target llama-server -j $$(nproc)
 	cp build/llama-server/bin/llama-server $@
 
-## Build llama.cpp's own server for the embedded model (make seeds does it too).
+## Build llama.cpp's own server for the embedded model (optional).
 llama-server: $(BIN)/llama-server
 
 ## Brief the seed articles with the embedded local model.
-seeds: $(VENV)/.local $(BIN)/llama-server
+seeds: $(VENV)/.local
 	$(BIN)/brief $(SEEDS) || [ $$? -eq 1 ]  # 1: written, with a skipped article (listed)
 
 ## Lint, type-check and run the tests (replaying cassettes; no network, no model).

@@ -8,7 +8,7 @@ the server logs for each (llama.cpp's timings; with llama-server they include it
 The cleaned articles (the kept sentences) are tokenized with the model's own tokenizer, and so
 is a naive baseline that sends every cleaned article in one prompt. Needs ``newsbrief[local]``.
 
-    python -m bench.embedded [ENGINE ...]    # llama-server, llama-cpp-python; default: auto
+    python -m bench.embedded [ENGINE ...]    # llama-cpp-python (default), llama-server
 """
 
 import re
@@ -50,7 +50,7 @@ def compute_seconds(log: Path) -> float:
 
 def main() -> None:
     separate, naive = cleaned_tokens()
-    for engine in sys.argv[1:] or ["auto"]:
+    for engine in sys.argv[1:] or ["llama-cpp-python"]:
         run(engine, separate, naive)
 
 

