@@ -84,3 +84,8 @@ def test_only_the_pipeline_and_the_commands_reach_the_digest_and_the_local_model
             assert "local_model" not in reached, path.name
         if path.stem != "cli":
             assert "digest" not in reached, path.name
+
+
+@pytest.mark.parametrize("name", ["local_server", "lazy_grammar"])
+def test_the_model_servers_own_modules_import_only_each_other(name: str) -> None:
+    assert service_imports(module(name)) <= {"local_server", "lazy_grammar"}
