@@ -26,13 +26,14 @@ nothing here can be invented. The lexicons are the limit, and what they miss is 
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from text_to_num import text2num  # type: ignore[import-untyped]
 
 from schemas import Article, Disagreement, FigureValue, MergedClaim, Source
 from schemas.briefing import citations
+from service.accounts import Conveyed, conflicts, conveyed
 from service.verify import STOPWORDS, normal, numbers
 
 _HEDGE = (
@@ -789,8 +790,54 @@ def disagreements(
     found = [m for a in articles for m in mentions(a, scoped=True) if a.id in context.sources]
     scoped = [part for q in quantities(found) for part in _by_scope(q)]
     found_all = [_disagreement(q, context, claims) for q in scoped]
-    kept = [d for d in found_all if d is not None]
+    kept = [d for d in found_all if d is not None] + _accounts(articles, context, claims)
     return sorted(kept, key=lambda d: -sum(len(v.citations) for v in d.values))
+
+
+def _accounts(
+    articles: Sequence[Article], context: _Context, claims: Sequence[MergedClaim]
+) -> list[Disagreement]:
+    """How a message was conveyed, where outlets tell it differently (``service.accounts``)."""
+    text = {(a.id, s.id): s.text for a in articles for s in a.kept}
+    found = [c for a in articles if a.id in context.sources for c in conveyed(a)]
+    differ = []
+    for group in conflicts(found, context.outlet):
+        by_kind: dict[str, list[Mention]] = {}
+        for account in group:
+            said = attribution(text[(account.article_id, account.sentence_id)])
+            mention = Mention(
+                account.article_id, account.sentence_id, account.position, account.wording,
+                account.kind, None, said,
+            )  # fmt: skip
+            by_kind.setdefault(account.kind, []).append(mention)
+        ordered = sorted(by_kind.values(), key=lambda ms: (-len(ms), _first(ms, context)))
+        differ.append(
+            Disagreement(
+                topic=f"how {_shortest(a.by for a in group)} conveyed it to "
+                f"{_shortest(a.to for a in group)}",
+                values=[_value(ms, context) for ms in ordered],
+                claim_ids=_told(group, by_kind, claims),
+            )
+        )
+    return differ
+
+
+def _shortest(names: Iterable[str]) -> str:
+    # "Putin", of "Russian President Vladimir Putin" and "Putin"
+    return min(names, key=len)
+
+
+def _told(
+    group: Sequence[Conveyed], by_kind: dict[str, list[Mention]], claims: Sequence[MergedClaim]
+) -> list[str]:
+    """The claims citing an account's sentence that name its channel: contested."""
+    where = {(a.article_id, a.sentence_id): a.wording.split()[-1] for a in group}
+    told = []
+    for claim in claims:
+        cited = [(s.article_id, i) for s in claim.support for i in s.sentence_ids]
+        if any(k in where and where[k] in claim.text.lower() for k in cited):
+            told.append(claim.id)
+    return told
 
 
 def _disagreement(
