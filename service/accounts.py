@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from schemas import Article
-from service.verify import normal, stems
+from service.verify import STOPWORDS, normal, stems
 
 CHANNELS: dict[str, tuple[str, ...]] = {
     "letter": ("letter", "telegram", "handwritten note"),
@@ -62,7 +62,8 @@ _SHAPES = (
     # "Putin's letter to Kim"
     re.compile(rf"{_run('by')}['\u2019]s\s+{_SAID}\s+to\s+{_run('to')}"),
 )  # fmt: skip
-_SUBJECT = re.compile(rf"^\W*(?:(?:The|A|An)\s+)?(?P<by>{_NAME})(?:['\u2019]s)?(?=[\s,])")
+_SUBJECT = re.compile(rf"\W*(?:(?:The|A|An)\s+)?(?P<by>{_NAME})(?:['\u2019]s)?(?=[\s,])")
+_OPENER = re.compile(r",\s*[A-Z]")
 _TITLES_TEXT = (
     "president prime minister leader chancellor king queen prince secretary chairman "
     "chairwoman governor senator general gen pope mr mrs ms dr foreign defence defense "
@@ -140,6 +141,9 @@ def _subject(head: str) -> str | None:
     if re.search(r"[;:]|,\s*(?:and|but|while|whereas|as)\b", head):
         return None
     found = _SUBJECT.match(head)
+    while found and _OPENER.match(head, found.end()):
+        # "Later, Putin ...", "In March, Putin ...": an opening phrase, then the subject
+        found = _SUBJECT.match(head, found.end() + 1)
     return found.group("by") if found else None
 
 
@@ -160,7 +164,7 @@ def person(name: str) -> frozenset[str]:
     "Russian President Vladimir Putin" is {"vladimir", "putin"}."""
     words = normal(name.replace("\u2019", "'").split("'")[0]).split()
     titled = [i for i, w in enumerate(words) if w in _TITLES]
-    return frozenset(words[titled[-1] + 1 :] if titled else words)
+    return frozenset(words[titled[-1] + 1 :] if titled else words) - STOPWORDS
 
 
 def _person(name: str) -> bool:
