@@ -467,8 +467,8 @@ def _countable(noun: str | None) -> bool:
 
 def _unit_wording(wording: str, measure: str, before: str, after: str) -> str:
     # "10 percent" reads "10%"; an amount keeps its currency ("$4.2 billion", "40 crowns")
-    if measure == PERCENT:
-        return f"{wording}%"
+    if measure == PERCENT:  # "10%"; in words, "five percent"
+        return f"{wording}%" if wording[-1:].isdigit() else f"{wording} percent"
     if measure != AMOUNT:
         return wording
     sign = _CURRENCY_BEFORE.search(before)

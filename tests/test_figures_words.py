@@ -126,3 +126,11 @@ def test_the_day_something_was_said_is_not_the_day_of_the_event() -> None:
         )
         == {}
     )
+
+
+def test_a_share_in_words_reads_as_a_share() -> None:
+    rows = _rows(
+        "Its market share is now five percent, analysts said.",
+        "Its market share is now 12 percent.",
+    )
+    assert list(rows.values()) == [["five percent", "12%"]]
