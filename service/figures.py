@@ -645,6 +645,11 @@ EVENT_NOUNS = (
     "hearing",
 )  # fmt: skip
 """Nouns naming one event, whose day the sources may give differently ("Sunday's deal")."""
+_MADE_KNOWN = frozenset(
+    {"deal", "agreement", "accord", "merger", "acquisition", "takeover", "announcement",
+     "ruling", "verdict", "decision"}
+)  # fmt: skip
+"""Events that happen by being announced: "Sunday's deal" is the deal announced Sunday."""
 _EVENT_NOUN = "|".join(EVENT_NOUNS)
 _ON_DAY = rf"\s+(?:on\s+|late\s+|early\s+)?(?P<day{{n}}>{_WEEKDAYS})\b"
 _DAY_OF_EVENT = re.compile(
@@ -666,6 +671,8 @@ def _days(article_id: str, sentence_id: int, text: str, said: str | None) -> Ite
         event = next((k for k, ps in EVENTS.items() if verb in ps), None)
         noun = found.get("noun")
         measure = f"day of the {noun}" if noun else f"day {event}"
+        if noun and event is None and noun not in _MADE_KNOWN:
+            event = "took place"  # "Sunday's vote" was held Sunday, whenever announced
         yield Mention(
             article_id, sentence_id, match.start(), found["day"], measure, noun and event, said
         )

@@ -99,6 +99,12 @@ def test_the_same_day_or_another_event_is_no_disagreement() -> None:
     assert _rows(monday, "The deal, signed on Tuesday, closes next year.") == {}
     # a vote is not the deal
     assert _rows(monday, "Sunday's vote went the government's way.") == {}
+    # an election is held on one day and announced on another
+    called = "The election, announced on Monday, will be close."
+    assert _rows(called, "Sunday's election was close.") == {}
+    assert list(_rows(called, "The election, announced on Friday, will be close.").values()) == [
+        ["Monday", "Friday"]
+    ]
 
 
 def test_an_outlet_giving_two_days_tells_of_two_events() -> None:
