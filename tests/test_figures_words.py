@@ -15,7 +15,7 @@ def _rows(*texts: str) -> dict[str, list[str]]:
 
 
 def _values(*texts: str) -> list[list[str]]:
-    return _values(*texts)
+    return list(_rows(*texts).values())
 
 
 @pytest.mark.parametrize(
