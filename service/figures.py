@@ -26,11 +26,14 @@ nothing here can be invented. The lexicons are the limit, and what they miss is 
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+
+from text_to_num import text2num  # type: ignore[import-untyped]
 
 from schemas import Article, Disagreement, FigureValue, MergedClaim, Source
 from schemas.briefing import citations
+from service.accounts import Conveyed, conflicts, conveyed
 from service.verify import STOPWORDS, normal, numbers
 
 _HEDGE = (
@@ -46,6 +49,21 @@ _FIGURE = re.compile(
     r"|\b(?:thousands|hundreds|dozens|millions)\b)",
     re.IGNORECASE,
 )
+_UNITS_TEXT = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
+    "eighty ninety"
+)
+_NUMBER_WORD = f"(?:{'|'.join(_UNITS_TEXT.split())})"
+_SCALE_WORD = "(?:hundred|thousand|million|billion)"
+_SPOKEN = re.compile(
+    rf"(?:\b(?P<hedge>{_HEDGE})\s+)?(?P<value>(?<![\w-])(?:"
+    rf"(?:an?|one)\s+(?:dozen|{_SCALE_WORD})|(?!one\b){_NUMBER_WORD})"
+    rf"(?:(?:-|\s+|\s+and\s+){_NUMBER_WORD}|\s+{_SCALE_WORD})*(?:\s+dozen)?(?![\w-]))",
+    re.IGNORECASE,
+)
+"""A count in words ("seven", "twenty-five", "two dozen", "a million"); a lone "one" is
+not a count ("one of the soldiers")."""
 MONTHS = [
     "January",
     "February",
@@ -249,12 +267,36 @@ def _noun_class(word: str) -> str:
 
 
 def value_key(value: str) -> str:
-    """Values that are the same number: "15,000" = "15000" = "15 thousand"; vague counts."""
+    """Values that are the same number: "15,000" = "15000" = "15 thousand" = "fifteen
+    thousand"; vague counts."""
     found = numbers(value)
     if found:
         return min(found)
+    spoken = spoken_number(re.sub(rf"^(?:{_HEDGE})\s+", "", value.strip(), flags=re.I))
+    if spoken is not None:
+        return str(spoken)
     low = re.sub(r"\b(?:several|a few|many)\s+", "", value.lower())
     return re.sub(r"s\b", "", re.sub(rf"^(?:{_HEDGE})\s+", "", low))
+
+
+def spoken_number(words: str) -> int | None:
+    """The number that ``words`` spell ("seven", "twenty-five", "two dozen", "a million"),
+    None if they spell none. text2num reads the number words; dozens and "a" are ours."""
+    if not _SPOKEN.fullmatch(words.strip()):
+        return None  # "thousands" is a vague count, not a thousand
+    low = " ".join(words.lower().replace("-", " ").split())
+    low = re.sub(r"^an? ", "one ", low)
+    times = 12 if low.endswith("dozen") else 1
+    low = low.removesuffix("dozen").strip() or "one"
+    try:
+        return int(text2num(low, "en")) * times
+    except ValueError:
+        return None
+
+
+def _rough(wording: str) -> bool:
+    # "two dozen", "a hundred": round by nature, the same as any value near them
+    return bool(re.search(r"\bdozen\b|^(?:\w+\s+)*an?\s+(?:hundred|thousand)\b", wording, re.I))
 
 
 def rounds_to(exact: str, rough: str) -> bool:
@@ -340,6 +382,9 @@ def _figures(
     article_id: str, sentence_id: int, text: str, said: str | None, scoped: bool = False
 ) -> Iterator[Mention]:
     found = [m for m in _FIGURE.finditer(text) if not _is_date_or_year(m, text)]
+    if scoped:  # counts in words ("two dozen"); a length of time ("seven years") is no count
+        found = sorted([*found, *_spoken(text, found)], key=lambda m: m.start())
+        found = [m for m in found if not _DURATION.match(text, m.end())]
     for i, match in enumerate(found):
         end = found[i + 1].start() if i + 1 < len(found) else len(text)
         after = _BREAK.split(text[match.end() : end])[0]
@@ -356,6 +401,21 @@ def _figures(
         yield Mention(
             article_id, sentence_id, match.start(), wording, measure, noun, who, revises, context
         )
+
+
+_DURATION = re.compile(
+    r"[\s-]*(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centur(?:y|ies))"
+    r"\b",
+    re.I,
+)
+
+
+def _spoken(text: str, digits: Sequence[re.Match[str]]) -> Iterator[re.Match[str]]:
+    taken = [range(m.start(), m.end()) for m in digits]
+    for match in _SPOKEN.finditer(text):
+        overlaps = any(match.start() in r or match.end() - 1 in r for r in taken)
+        if not overlaps and spoken_number(match.group("value")) is not None:
+            yield match
 
 
 def _what(
@@ -407,8 +467,8 @@ def _countable(noun: str | None) -> bool:
 
 def _unit_wording(wording: str, measure: str, before: str, after: str) -> str:
     # "10 percent" reads "10%"; an amount keeps its currency ("$4.2 billion", "40 crowns")
-    if measure == PERCENT:
-        return f"{wording}%"
+    if measure == PERCENT:  # "10%"; in words, "five percent"
+        return f"{wording}%" if wording[-1:].isdigit() else f"{wording} percent"
     if measure != AMOUNT:
         return wording
     sign = _CURRENCY_BEFORE.search(before)
@@ -577,19 +637,45 @@ EVENTS: dict[str, tuple[str, ...]] = {
 }
 """Events whose day the sources may give differently ("ordered Tuesday")."""
 _EVENT_WORDS = "|".join(p for ps in EVENTS.values() for p in ps)
+EVENT_NOUNS = (
+    "deal", "agreement", "accord", "merger", "acquisition", "takeover", "announcement",
+    "vote", "election", "referendum", "attack", "raid", "shooting", "bombing", "explosion",
+    "blast", "crash", "collision", "earthquake", "meeting", "summit", "ruling", "verdict",
+    "decision", "speech", "ceremony", "parade", "resignation", "protest", "rally", "debate",
+    "hearing",
+)  # fmt: skip
+"""Nouns naming one event, whose day the sources may give differently ("Sunday's deal")."""
+_MADE_KNOWN = frozenset(
+    {"deal", "agreement", "accord", "merger", "acquisition", "takeover", "announcement",
+     "ruling", "verdict", "decision"}
+)  # fmt: skip
+"""Events that happen by being announced: "Sunday's deal" is the deal announced Sunday."""
+_EVENT_NOUN = "|".join(EVENT_NOUNS)
+_ON_DAY = rf"\s+(?:on\s+|late\s+|early\s+)?(?P<day{{n}}>{_WEEKDAYS})\b"
 _DAY_OF_EVENT = re.compile(
-    rf"\b(?:on\s+)?(?P<day1>{_WEEKDAYS})\s+(?P<verb1>{_EVENT_WORDS})\b|"
-    rf"\b(?P<verb2>{_EVENT_WORDS})\s+(?:on\s+|late\s+|early\s+)?(?P<day2>{_WEEKDAYS})\b"
+    # the deal, announced on Monday / Sunday's deal / ordered Tuesday / on Tuesday ordered
+    rf"\b(?P<noun1>{_EVENT_NOUN}),?\s+(?:(?:which|that)\s+)?(?:(?:was|were)\s+)?"
+    rf"(?P<verb1>{_EVENT_WORDS}){_ON_DAY.format(n=1)}|"
+    rf"(?<!\bnext )\b(?P<day2>{_WEEKDAYS})['\u2019]s\s+(?:[a-z]+\s+)?(?P<noun2>{_EVENT_NOUN})\b|"
+    rf"\b(?:on\s+)?(?P<day3>{_WEEKDAYS})\s+(?P<verb3>{_EVENT_WORDS})\b|"
+    rf"\b(?P<verb4>{_EVENT_WORDS}){_ON_DAY.format(n=4)}"
 )
 
 
 def _days(article_id: str, sentence_id: int, text: str, said: str | None) -> Iterator[Mention]:
-    """The day an event happened, where the verb stands next to it ("ordered Tuesday")."""
+    """The day an event happened, where the verb stands next to it ("ordered Tuesday") or
+    the day names the event ("Sunday's deal", "the deal, announced on Monday")."""
     for match in _DAY_OF_EVENT.finditer(text):
-        verb = match.group("verb1") or match.group("verb2")
-        day = match.group("day1") or match.group("day2")
-        event = next(k for k, ps in EVENTS.items() if verb in ps)
-        yield Mention(article_id, sentence_id, match.start(), day, f"day {event}", None, said)
+        found = {k[:-1]: v for k, v in match.groupdict().items() if v is not None}
+        verb = found.get("verb")
+        event = next((k for k, ps in EVENTS.items() if verb in ps), None)
+        noun = found.get("noun")
+        measure = f"day of the {noun}" if noun else f"day {event}"
+        if noun and event is None and noun not in _MADE_KNOWN:
+            event = "took place"  # "Sunday's vote" was held Sunday, whenever announced
+        yield Mention(
+            article_id, sentence_id, match.start(), found["day"], measure, noun and event, said
+        )
 
 
 def _dates(article_id: str, sentence_id: int, text: str, said: str | None) -> Iterator[Mention]:
@@ -711,8 +797,54 @@ def disagreements(
     found = [m for a in articles for m in mentions(a, scoped=True) if a.id in context.sources]
     scoped = [part for q in quantities(found) for part in _by_scope(q)]
     found_all = [_disagreement(q, context, claims) for q in scoped]
-    kept = [d for d in found_all if d is not None]
+    kept = [d for d in found_all if d is not None] + _accounts(articles, context, claims)
     return sorted(kept, key=lambda d: -sum(len(v.citations) for v in d.values))
+
+
+def _accounts(
+    articles: Sequence[Article], context: _Context, claims: Sequence[MergedClaim]
+) -> list[Disagreement]:
+    """How a message was conveyed, where outlets tell it differently (``service.accounts``)."""
+    text = {(a.id, s.id): s.text for a in articles for s in a.kept}
+    found = [c for a in articles if a.id in context.sources for c in conveyed(a)]
+    differ = []
+    for group in conflicts(found, context.outlet):
+        by_kind: dict[str, list[Mention]] = {}
+        for account in group:
+            said = attribution(text[(account.article_id, account.sentence_id)])
+            mention = Mention(
+                account.article_id, account.sentence_id, account.position, account.wording,
+                account.kind, None, said,
+            )  # fmt: skip
+            by_kind.setdefault(account.kind, []).append(mention)
+        ordered = sorted(by_kind.values(), key=lambda ms: (-len(ms), _first(ms, context)))
+        differ.append(
+            Disagreement(
+                topic=f"how {_shortest(a.by for a in group)} conveyed it to "
+                f"{_shortest(a.to for a in group)}",
+                values=[_value(ms, context) for ms in ordered],
+                claim_ids=_told(group, by_kind, claims),
+            )
+        )
+    return differ
+
+
+def _shortest(names: Iterable[str]) -> str:
+    # "Putin", of "Russian President Vladimir Putin" and "Putin"
+    return min(names, key=len)
+
+
+def _told(
+    group: Sequence[Conveyed], by_kind: dict[str, list[Mention]], claims: Sequence[MergedClaim]
+) -> list[str]:
+    """The claims citing an account's sentence that name its channel: contested."""
+    where = {(a.article_id, a.sentence_id): a.wording.split()[-1] for a in group}
+    told = []
+    for claim in claims:
+        cited = [(s.article_id, i) for s in claim.support for i in s.sentence_ids]
+        if any(k in where and where[k] in claim.text.lower() for k in cited):
+            told.append(claim.id)
+    return told
 
 
 def _disagreement(
@@ -721,10 +853,10 @@ def _disagreement(
     values: dict[str, list[Mention]] = {}
     for mention in quantity.mentions:
         key = value_key(mention.wording)
-        same = next((k for k in values if rounds_to(k, key) or rounds_to(key, k)), key)
+        same = next((k for k in values if _same_value(k, values[k], mention)), key)
         values.setdefault(same, []).append(mention)
     outlets = {context.outlet[m.article_id] for m in quantity.mentions}
-    if len(values) < 2 or len(outlets) < 2:
+    if len(values) < 2 or len(outlets) < 2 or _two_events(quantity, context):
         return None
     ordered = sorted(values.values(), key=lambda ms: (-len(ms), _first(ms, context)))
     return Disagreement(
@@ -733,6 +865,36 @@ def _disagreement(
         revisions=_revisions(quantity.mentions, context),
         claim_ids=_contested(quantity.mentions, claims),
     )
+
+
+def _same_value(key: str, given: list[Mention], mention: Mention) -> bool:
+    """Whether ``mention`` gives the value ``key`` that ``given`` give: the same number
+    rounded, or near a value round by nature ("two dozen" is 25, not 40)."""
+    other = value_key(mention.wording)
+    if rounds_to(key, other) or rounds_to(other, key):
+        return True
+    if not any(_rough(m.wording) for m in [*given, mention]):
+        return False
+    try:
+        a, b = float(key), float(other)
+    except ValueError:
+        return False
+    return abs(a - b) <= ROUGH * max(a, b)
+
+
+ROUGH = 0.2
+"""How far from a value round by nature ("two dozen", "a hundred") another is the same."""
+
+
+def _two_events(quantity: _Quantity, context: _Context) -> bool:
+    """Whether one outlet gives two days for one event: then the sources tell of two
+    ("Monday's meeting ... Tuesday's meeting"), not of one dated differently."""
+    if not quantity.measure.startswith("day "):
+        return False
+    days: dict[str, set[str]] = {}
+    for mention in quantity.mentions:
+        days.setdefault(context.outlet[mention.article_id], set()).add(mention.wording.lower())
+    return any(len(given) > 1 for given in days.values())
 
 
 def _first(found: list[Mention], context: _Context) -> int:
@@ -746,6 +908,8 @@ def _topic(quantity: _Quantity) -> str:
         return f"number of {quantity.noun}"
     if quantity.measure.startswith("first "):
         return f"when {quantity.measure}"
+    if quantity.measure.startswith("day of the "):
+        return f"{quantity.measure} ({quantity.noun})" if quantity.noun else quantity.measure
     return f"{quantity.noun} {quantity.measure}" if quantity.noun else quantity.measure
 
 

@@ -15,6 +15,7 @@ STAGES = [
     "verify",
     "clean",
     "extract",
+    "accounts",
     "figures",
     "align",
     "merge",

@@ -105,6 +105,7 @@ SEED_DISAGREEMENTS = {
     "wounded": {"thousand", "4000"},
     "soldiers sent": {"10000", "15000"},
     "when first acknowledged": {"april", "july"},
+    "how Putin conveyed it to Kim": {"a letter", "a phone call"},
 }
 
 
