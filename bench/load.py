@@ -1,8 +1,8 @@
 """Benchmark 8: the embedded one-article briefing on a quiet machine and on a busy one.
 
 Method: for each way of serving the embedded model (llama-cpp-python's server with libgomp's
-defaults, with ``OMP_WAIT_POLICY=PASSIVE``, with threads that follow the CPUs other processes
-leave free; llama.cpp's own ``llama-server`` with its defaults and with ``--poll 0``), brief
+defaults, with ``OMP_WAIT_POLICY=PASSIVE``, with a short ``GOMP_SPINCOUNT``, with threads that
+follow the CPUs they get, alone and with the short spin; llama.cpp's own ``llama-server`` with its defaults and with ``--poll 0``), brief
 the same seed article (no cache: 2 calls) with the machine quiet, with one core busy and with
 every usable core busy, each on a freshly started server (its start is not timed). The busy
 load is this benchmark's own: one process per busy core, each spinning at normal priority,
@@ -14,7 +14,7 @@ It refuses to run unless the machine is quiet (1-minute load under ``QUIET_LOAD`
 starts): other work would be measured as ours. Needs ``newsbrief[local]``, and ``make
 llama-server`` for the last two.
 
-    python -m bench.load [WAY ...]      # names as printed; default: llama-cpp-python's three
+    python -m bench.load [WAY ...]      # names as printed; default: llama-cpp-python's
 """
 
 import multiprocessing
@@ -38,7 +38,9 @@ BUSY_LIMIT = LIMIT + 60.0
 WAYS = {
     "llama-cpp-python": ("llama-cpp-python", Tuning()),
     "  OMP_WAIT_POLICY=PASSIVE": ("llama-cpp-python", Tuning(wait_policy="passive")),
+    "  GOMP_SPINCOUNT=10000": ("llama-cpp-python", Tuning(spin_count=10_000)),
     "  threads follow load": ("llama-cpp-python", Tuning(follow_load=True)),
+    "  follow + SPINCOUNT=10000": ("llama-cpp-python", Tuning(follow_load=True, spin_count=10_000)),
     "llama-server": ("llama-server", Tuning()),
     "  --poll 0": ("llama-server", Tuning(server_args=("--poll", "0"))),
 }

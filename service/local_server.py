@@ -7,10 +7,12 @@ whole time slices while the others wait for it at each layer (measured here: 26 
 quiet, 1.8 tokens/s with one of two CPUs busy). So a sampler thread reads, every
 :data:`PERIOD` seconds, how long this process's threads waited for a CPU against how long they
 ran (the kernel's ``/proc/self/task/*/schedstat``). When they wait more than :data:`CROWDED`
-of the time, llama.cpp gets one thread fewer; after a calm spell it tries one more again, and
-backs off (twice as long each time, up to :data:`LONGEST_CALM`) when that crowds it. A change
-takes effect at llama.cpp's next decode step. Waiting, not the CPUs' use, is the signal: a
-lower-priority process that only runs on a CPU we leave idle must not keep us off it.
+of the time, llama.cpp gets one thread fewer if that makes them calm (when every CPU is
+contended, fewer threads only get a smaller share); after a calm spell it tries one more
+again, and backs off (twice as long each time, up to :data:`LONGEST_CALM`) when that crowds
+it (:class:`Controller`). A change takes effect at llama.cpp's next decode step. Waiting, not
+the CPUs' use, is the signal: a lower-priority process that only runs on a CPU we leave idle
+must not keep us off it.
 
 It also samples under a grammar the way llama.cpp's own server does
 (:mod:`service.lazy_grammar`). Started by :class:`service.local_model.LocalServer` as
@@ -34,6 +36,8 @@ FIRST_CALM = 4
 """Calm readings before a thread dropped is tried again."""
 LONGEST_CALM = 64
 """The most calm readings waited before trying again, after tries that crowded it."""
+HOLD = 60
+"""Crowded readings kept at the same threads after one fewer was crowded too."""
 IDLE = 0.05
 """CPUs' worth of running and waiting below which a reading says nothing (no request)."""
 
@@ -75,35 +79,58 @@ def waiting_share(before: Reading, after: Reading) -> float | None:
 
 
 class Controller:
-    """Threads for llama.cpp from each reading: fewer when crowded, one more after calm."""
+    """Threads for llama.cpp from each reading of how long its threads waited for a CPU.
+
+    Crowded (another process shares a CPU with one of ours): one thread fewer is tried. If the
+    fewer threads are calm, they stay; if they are crowded too, every CPU is contended and
+    fewer threads would only get a smaller share of them, so the thread comes back and stays
+    for :data:`HOLD` readings. Below the CPUs' number, one more thread is tried after a calm
+    spell; a try that crowds it doubles the wait before the next (up to :data:`LONGEST_CALM`).
+    """
 
     def __init__(self, cpus: int) -> None:
         self.cpus = cpus
         self.threads = cpus
         self.calm = 0
         self.patience = FIRST_CALM
-        self.trying = False
+        self.tried = 0
+        """+1: one thread more was just tried; -1: one fewer; 0: nothing is being tried."""
+        self.hold = 0
 
     def next(self, share: float | None) -> int:
         if share is None:
             return self.threads  # no request running: nothing learnt
-        if share > CROWDED:
+        crowded = share > CROWDED
+        if self.tried:
+            self._judge(crowded)
+        elif crowded:
             self._crowded()
         else:
             self._calm()
         return self.threads
 
+    def _judge(self, crowded: bool) -> None:
+        tried, self.tried, self.calm = self.tried, 0, 0
+        if crowded:  # the try did not help: undo it
+            self.threads -= tried
+            if tried < 0:
+                self.hold = HOLD
+            else:
+                self.patience = min(self.patience * 2, LONGEST_CALM)
+        elif tried > 0:
+            self.patience = FIRST_CALM
+
     def _crowded(self) -> None:
-        if self.trying:  # the thread tried again crowds it: wait longer before the next try
-            self.patience = min(self.patience * 2, LONGEST_CALM)
-        self.threads, self.calm, self.trying = max(1, self.threads - 1), 0, False
+        self.calm = 0
+        if self.hold:
+            self.hold -= 1
+        elif self.threads > 1:
+            self.threads, self.tried = self.threads - 1, -1
 
     def _calm(self) -> None:
-        if self.trying:
-            self.patience, self.trying = FIRST_CALM, False
-        self.calm += 1
+        self.hold, self.calm = 0, self.calm + 1
         if self.threads < self.cpus and self.calm >= self.patience:
-            self.threads, self.calm, self.trying = self.threads + 1, 0, True
+            self.threads, self.tried = self.threads + 1, 1
 
 
 def follow(set_threads: Callable[[int], None], stop: threading.Event, cpus: int) -> None:

@@ -10,6 +10,7 @@ from service._exceptions import LocalModelMissingError
 from service.local_model import usable_cpus
 from service.local_server import (
     FIRST_CALM,
+    HOLD,
     LONGEST_CALM,
     Controller,
     Reading,
@@ -50,7 +51,8 @@ def test_waiting_share_is_waiting_over_running_and_waiting_and_none_when_idle() 
 def test_crowded_threads_drop_one_and_calm_ones_try_one_more_backing_off() -> None:
     controller = Controller(cpus=2)
     assert controller.next(None) == 2
-    assert controller.next(0.33) == 1  # another process shares a CPU with ours
+    assert controller.next(0.33) == 1  # another process shares a CPU with ours: one fewer
+    assert controller.next(0.0) == 1  # ... and the one left runs freely: kept
     calm = [controller.next(0.0) for _ in range(FIRST_CALM)]
     assert calm == [1] * (FIRST_CALM - 1) + [2]  # after a calm spell, one more is tried
     assert controller.next(0.3) == 1  # still crowded: back to one, and wait twice as long
@@ -61,12 +63,22 @@ def test_crowded_threads_drop_one_and_calm_ones_try_one_more_backing_off() -> No
     assert Controller(cpus=1).next(0.9) == 1  # never fewer than one
 
 
+def test_when_fewer_threads_are_crowded_too_every_thread_comes_back_and_stays() -> None:
+    controller = Controller(cpus=2)
+    assert controller.next(0.5) == 1  # both CPUs contended
+    assert controller.next(0.33) == 2  # one thread is crowded too: it would only get less
+    assert [controller.next(0.5) for _ in range(HOLD)] == [2] * HOLD
+    assert controller.next(0.5) == 1  # after the hold, fewer is tried again
+
+
 def test_patience_never_exceeds_the_longest_calm() -> None:
     controller = Controller(cpus=2)
+    controller.next(0.5)
+    controller.next(0.0)  # one thread, calm
     for _ in range(20):
-        controller.next(0.5)
         while controller.threads == 1:
             controller.next(0.0)
+        controller.next(0.5)  # each try of a second thread crowds it
     assert controller.patience == LONGEST_CALM
 
 
