@@ -2,13 +2,14 @@
 
 Method: for each way of serving the embedded model (llama-cpp-python's server with libgomp's
 defaults, with ``OMP_WAIT_POLICY=PASSIVE``, with a short ``GOMP_SPINCOUNT``, with threads that
-follow the CPUs they get, alone and with the short spin; llama.cpp's own ``llama-server`` with its defaults and with ``--poll 0``), brief
-the same seed article (no cache: 2 calls) with the machine quiet, with one core busy and with
-every usable core busy, each on a freshly started server (its start is not timed). The busy
-load is this benchmark's own: one process per busy core, each spinning at normal priority,
-started 2 s before the briefing and stopped after it. A briefing still running after
-``LIMIT`` seconds is stopped and shown as ``>LIMIT``. Ratios are to the same way's quiet
-time; the targets are at most 1.5x with one core busy and 2.3x with both.
+follow the CPUs they get, alone and with the short spin; llama.cpp's own ``llama-server``
+with its defaults and with ``--poll 0``), brief the same seed article (no cache: 2 calls)
+with the machine quiet, with one core busy and with every usable core busy, each on a
+freshly started server (its start is not timed). The busy load is this benchmark's own: one
+process per busy core, each spinning at normal priority, started 2 s before the briefing
+and stopped after it. A briefing still running after ``LIMIT`` seconds is stopped and shown
+as ``>LIMIT``. Ratios are to the same way's quiet time; the targets are at most 1.5x with
+one core busy and 2.3x with both.
 
 It refuses to run unless the machine is quiet (1-minute load under ``QUIET_LOAD`` before it
 starts): other work would be measured as ours. Needs ``newsbrief[local]``, and ``make
