@@ -38,6 +38,7 @@ LONGEST_CALM = 64
 """The most calm readings waited before trying again, after tries that crowded it."""
 HOLD = 60
 """Crowded readings kept at the same threads after one fewer was crowded too."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 IDLE = 0.05
 """CPUs' worth of running and waiting below which a reading says nothing (no request)."""
 
@@ -49,6 +50,8 @@ class Reading:
     running: int
     waiting: int
     at: float
+    busy: int = 0
+    """Nanoseconds every CPU of the machine was busy (``/proc/stat``), ours included."""
 
 
 def schedstat(text: str) -> tuple[int, int]:
@@ -57,7 +60,13 @@ def schedstat(text: str) -> tuple[int, int]:
     return int(ran), int(waited)
 
 
-def read(tasks: Path = Path("/proc/self/task")) -> Reading:
+def busy_ns(stat: str) -> int:
+    """Nanoseconds all CPUs were busy (not idle, not waiting for I/O), from ``/proc/stat``."""
+    fields = [int(v) for v in stat.split("\n", 1)[0].split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) * 1_000_000_000 // CLOCK_TICKS
+
+
+def read(tasks: Path = Path("/proc/self/task"), stat: Path = Path("/proc/stat")) -> Reading:
     """This process's threads' running and waiting times now (a thread that ended is skipped)."""
     ran = waited = 0
     for task in tasks.iterdir():
@@ -66,7 +75,15 @@ def read(tasks: Path = Path("/proc/self/task")) -> Reading:
         except OSError:
             continue
         ran, waited = ran + one[0], waited + one[1]
-    return Reading(ran, waited, time.monotonic())
+    busy = busy_ns(stat.read_text(encoding="ascii")) if stat.exists() else 0
+    return Reading(ran, waited, time.monotonic(), busy)
+
+
+def others(before: Reading, after: Reading) -> float:
+    """CPUs' worth of work other processes did between two readings."""
+    seconds = after.at - before.at
+    done = (after.busy - before.busy) - (after.running - before.running)
+    return max(0.0, done / 1e9 / seconds) if seconds > 0 else 0.0
 
 
 def waiting_share(before: Reading, after: Reading) -> float | None:
@@ -85,7 +102,8 @@ class Controller:
     fewer threads are calm, they stay; if they are crowded too, every CPU is contended and
     fewer threads would only get a smaller share of them, so the thread comes back and stays
     for :data:`HOLD` readings. Below the CPUs' number, one more thread is tried after a calm
-    spell; a try that crowds it doubles the wait before the next (up to :data:`LONGEST_CALM`).
+    spell; a try that crowds it doubles the wait before the next (up to :data:`LONGEST_CALM`),
+    and while other processes use the CPUs it left, it waits the longest.
     """
 
     def __init__(self, cpus: int) -> None:
@@ -97,7 +115,9 @@ class Controller:
         """+1: one thread more was just tried; -1: one fewer; 0: nothing is being tried."""
         self.hold = 0
 
-    def next(self, share: float | None) -> int:
+    def next(self, share: float | None, others: float = 0.0) -> int:
+        """The threads after a reading: ours waited ``share`` of the time, and other
+        processes used ``others`` CPUs."""
         if share is None:
             return self.threads  # no request running: nothing learnt
         crowded = share > CROWDED
@@ -106,7 +126,7 @@ class Controller:
         elif crowded:
             self._crowded()
         else:
-            self._calm()
+            self._calm(others)
         return self.threads
 
     def _judge(self, crowded: bool) -> None:
@@ -127,9 +147,12 @@ class Controller:
         elif self.threads > 1:
             self.threads, self.tried = self.threads - 1, -1
 
-    def _calm(self) -> None:
+    def _calm(self, others: float) -> None:
         self.hold, self.calm = 0, self.calm + 1
-        if self.threads < self.cpus and self.calm >= self.patience:
+        # while other processes use the CPUs we left, a try would only crowd us: try rarely
+        # (a lower-priority process on them would give way, so never "never")
+        free = self.cpus - self.threads - others >= 0.5
+        if self.threads < self.cpus and self.calm >= (self.patience if free else LONGEST_CALM):
             self.threads, self.tried = self.threads + 1, 1
 
 
@@ -139,7 +162,7 @@ def follow(set_threads: Callable[[int], None], stop: threading.Event, cpus: int)
     while not stop.wait(PERIOD):
         after = read()
         threads = controller.threads
-        if controller.next(waiting_share(before, after)) != threads:
+        if controller.next(waiting_share(before, after), others(before, after)) != threads:
             set_threads(controller.threads)
         before = after
 

@@ -9,12 +9,15 @@ import pytest
 from service._exceptions import LocalModelMissingError
 from service.local_model import usable_cpus
 from service.local_server import (
+    CLOCK_TICKS,
     FIRST_CALM,
     HOLD,
     LONGEST_CALM,
     Controller,
     Reading,
+    busy_ns,
     follow,
+    others,
     read,
     schedstat,
     waiting_share,
@@ -69,6 +72,28 @@ def test_when_fewer_threads_are_crowded_too_every_thread_comes_back_and_stays() 
     assert controller.next(0.33) == 2  # one thread is crowded too: it would only get less
     assert [controller.next(0.5) for _ in range(HOLD)] == [2] * HOLD
     assert controller.next(0.5) == 1  # after the hold, fewer is tried again
+
+
+def test_while_others_use_the_cpus_left_a_thread_more_is_tried_only_after_the_longest_calm() -> (
+    None
+):
+    controller = Controller(cpus=2)
+    controller.next(0.33)
+    controller.next(0.0)  # one thread, calm, while another process keeps the other CPU
+    calm = [controller.next(0.0, others=1.0) for _ in range(LONGEST_CALM)]
+    assert calm == [1] * (LONGEST_CALM - 1) + [2]
+    controller.next(0.3, others=1.0)  # still crowded: back to one
+    calm = [controller.next(0.0, others=0.1) for _ in range(2 * FIRST_CALM)]
+    assert calm[-1] == 2  # the other process is gone: tried soon
+
+
+def test_the_machines_busy_time_and_what_others_did_are_read_from_proc_stat() -> None:
+    stat = "cpu  900 0 300 5000 100 0 0 0 0 0\ncpu0 400 0 100 2500 50 0 0 0 0 0\n"
+    assert busy_ns(stat) == 1200 * 1_000_000_000 // CLOCK_TICKS
+    before = Reading(running=0, waiting=0, at=0.0, busy=0)
+    after = Reading(running=int(0.5e9), waiting=0, at=1.0, busy=int(1.5e9))
+    assert others(before, after) == 1.0
+    assert others(after, after) == 0.0
 
 
 def test_patience_never_exceeds_the_longest_calm() -> None:
