@@ -97,13 +97,15 @@ class Settings(BaseSettings):
     (``make llama-server`` builds it into the virtual environment; see BENCHMARKS.md)."""
     local_threads: int | None = Field(default=None, ge=1)
     """CPU threads for the embedded model; default: every CPU this process may use."""
-    local_follow_load: bool = False
-    """Let the embedded model's threads follow the CPUs other processes leave free (re-read
-    twice a second), unless ``local_threads`` fixes them."""
+    local_follow_load: bool = True
+    """Let the embedded model's threads follow the CPUs it gets (re-read twice a second: one
+    fewer while another process crowds one), unless ``local_threads`` fixes them."""
     local_wait_policy: Literal["active", "passive"] | None = None
     """``OMP_WAIT_POLICY`` of the embedded model's threads; default: libgomp's."""
-    local_spin_count: int | None = Field(default=None, ge=0)
-    """``GOMP_SPINCOUNT`` of the embedded model's threads; default: libgomp's."""
+    local_spin_count: int | None = Field(default=10_000, ge=0)
+    """``GOMP_SPINCOUNT`` of the embedded model's threads: how long one spins waiting for the
+    others before it sleeps (None: libgomp's 300,000, which on a busy machine spins for a
+    descheduled thread; BENCHMARKS.md section 8)."""
     local_server_args: list[str] = []
     """More flags for the embedded model's server (``llama_cpp.server``), as a JSON list."""
     local_context: int = Field(default=8192, ge=2048)

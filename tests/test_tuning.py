@@ -26,10 +26,13 @@ from service.pipeline import local_server
 from service.settings import Settings
 
 
-def test_by_default_the_server_gets_every_usable_cpu_and_libgomps_own_waiting() -> None:
-    server = local_server(Settings())
+def test_by_default_the_server_starts_with_every_usable_cpu_following_the_load_spinning_short(
+    tmp_path: Path,
+) -> None:
+    server = local_server(Settings(cache_dir=tmp_path))
     assert server.threads == usable_cpus()
-    assert server._environment({"PATH": "/bin"}) == {"PATH": "/bin"}
+    assert "--fixed-threads" not in server._command(tmp_path / "w.gguf")
+    assert server._environment({"PATH": "/bin"}) == {"PATH": "/bin", "GOMP_SPINCOUNT": "10000"}
 
 
 def test_schedstat_lines_and_task_folders_are_read_as_running_and_waiting(
@@ -129,7 +132,7 @@ def test_follow_sets_threads_only_when_they_change(monkeypatch: pytest.MonkeyPat
     assert chosen == [1, 2]
 
 
-def test_following_the_load_is_off_unless_asked_and_when_threads_are_fixed(
+def test_following_the_load_is_on_unless_turned_off_or_threads_are_fixed(
     tmp_path: Path,
 ) -> None:
     def command(**settings: object) -> list[str]:
@@ -138,9 +141,9 @@ def test_following_the_load_is_off_unless_asked_and_when_threads_are_fixed(
         return server._command(tmp_path / "w.gguf")
 
     assert command()[2] == "service.local_server"
-    assert "--fixed-threads" in command()
-    assert "--fixed-threads" not in command(local_follow_load=True)
-    assert "--fixed-threads" in command(local_follow_load=True, local_threads=1)
+    assert "--fixed-threads" not in command()
+    assert "--fixed-threads" in command(local_follow_load=False)
+    assert "--fixed-threads" in command(local_threads=1)
 
 
 def test_settings_reach_the_servers_command_and_environment(tmp_path: Path) -> None:
