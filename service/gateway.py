@@ -115,8 +115,13 @@ class ViaLiteLLM:
         return await _litellm().acompletion(**call)
 
     async def send(self, request: ModelRequest, timeout: float) -> Reply:
-        # the first call imports litellm (seconds) while connect starts a model server
-        (model, api_base), litellm = await asyncio.gather(self.connect(), _litellm_loaded())
+        # the first call imports litellm (seconds) while connect starts a model server; the
+        # import always ends before this returns or raises, so no half-imported litellm is left
+        loading = asyncio.ensure_future(_litellm_loaded())
+        try:
+            model, api_base = await self.connect()
+        finally:
+            litellm = await loading
         response = await self.acompletion(
             model=model,
             api_base=api_base,
