@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from service import cli
 from service.cli import main
+from service import local_model
 from service.local_model import LocalServer, free_port
 
 
@@ -88,7 +89,12 @@ class _FakeServer:
     calls: ClassVar[list[str]] = []
 
     def __init__(
-        self, cache_dir: Path, threads: int | None, context: int, tuning: object = None
+        self,
+        cache_dir: Path,
+        threads: int | None,
+        context: int,
+        tuning: object = None,
+        engine: str = "auto",
     ) -> None:
         self.base_url = ""
 
@@ -107,7 +113,7 @@ class _FakeServer:
 def test_serve_model_serves_on_the_port_and_says_how_to_use_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(cli, "LocalServer", _FakeServer)
+    monkeypatch.setattr(local_model, "LocalServer", _FakeServer)
     _FakeServer.calls = []
     port = free_port()
     result = CliRunner().invoke(main, ["serve-model", "--port", str(port)])
