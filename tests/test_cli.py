@@ -6,9 +6,8 @@ from typing import ClassVar
 import pytest
 from click.testing import CliRunner
 
-from service import cli
+from service import cli, local_model
 from service.cli import main
-from service import local_model
 from service.local_model import LocalServer, free_port
 
 
