@@ -84,21 +84,28 @@ def _described(name: str, kind: Any, doc: str | None) -> Any:
     return Annotated[kind, Field(description=doc)]
 
 
-def describe(cls: type[BaseModel]) -> None:
+def describe(cls: type) -> None:
     """Give each of ``cls``'s own fields its docstring as description, before pydantic reads
     the fields (an explicit ``Field(description=...)`` wins, as with pydantic's option)."""
-    module = sys.modules[cls.__module__].__file__
-    docs = module_docs(Path(module)).get(cls.__name__, {}) if module else {}
     own = inspect.get_annotations(cls)
+    module = sys.modules[cls.__module__].__file__
+    if not own or not module:
+        return
+    docs = module_docs(Path(module)).get(cls.__name__, {})
     cls.__annotations__ = {name: _described(name, t, docs.get(name)) for name, t in own.items()}
 
 
-class Documented(BaseModel):
-    """A model whose fields are described by their docstrings (see the module's docstring)."""
+class Described:
+    """Mixin for a pydantic model (or settings) whose fields are described by their docstrings,
+    as ``use_attribute_docstrings`` would; a module without stored docstrings is parsed."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         describe(cls)  # type.__new__ calls this before pydantic collects the fields
         super().__init_subclass__(**kwargs)
+
+
+class Documented(Described, BaseModel):
+    """A model whose fields are described by their docstrings (see the module's docstring)."""
 
 
 def gathered(folder: Path) -> dict[str, Any]:

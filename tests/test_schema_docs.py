@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from pydantic._internal._docs_extraction import extract_docstrings_from_cls
 
 import schemas
+import service.settings
 from schemas import _docs
 
 FOLDER = Path(schemas.__file__).parent
@@ -79,10 +80,11 @@ def test_described_models_have_the_json_schema_of_pydantics_docstring_option(
 
 
 def schema_models() -> list[type[BaseModel]]:
+    """Every model of the schemas, and the settings (described the same way)."""
     modules = [sys.modules[f"schemas.{p.stem}"] for p in FOLDER.glob("*.py") if p.stem[0] != "_"]
     return [
         cls
-        for module in modules
+        for module in [*modules, service.settings]
         for cls in vars(module).values()
         if inspect.isclass(cls) and issubclass(cls, BaseModel) and cls.__module__ == module.__name__
     ]
