@@ -3,7 +3,7 @@
 Every field is documented by the docstring under it, and those descriptions are part of
 the JSON schemas (the reply schemas are sent to the model). pydantic's
 ``use_attribute_docstrings`` finds them by reading and parsing each class's source on every
-import, a tenth of a cached re-run's time; here they are read from ``docstrings.json``,
+import (several per cent of a cached re-run); here they are read from ``docstrings.json``,
 written by :func:`write` (a test says when it is out of date and how to run it).
 
 A module whose source no longer matches the sha256 recorded beside its docstrings has them
@@ -88,7 +88,7 @@ def describe(cls: type) -> None:
     """Give each of ``cls``'s own fields its docstring as description, before pydantic reads
     the fields (an explicit ``Field(description=...)`` wins, as with pydantic's option)."""
     own = inspect.get_annotations(cls)
-    module = sys.modules[cls.__module__].__file__
+    module = getattr(sys.modules.get(cls.__module__), "__file__", None)  # none: made in code
     if not own or not module:
         return
     docs = module_docs(Path(module)).get(cls.__name__, {})
