@@ -6,7 +6,7 @@ from typing import ClassVar
 import pytest
 from click.testing import CliRunner
 
-from service import cli, local_model
+from service import cli
 from service.cli import main
 from service.local_model import LocalServer, free_port
 
@@ -87,14 +87,7 @@ class _FakeServer:
 
     calls: ClassVar[list[str]] = []
 
-    def __init__(
-        self,
-        cache_dir: Path,
-        threads: int | None,
-        context: int,
-        tuning: object = None,
-        engine: str = "auto",
-    ) -> None:
+    def __init__(self, settings: object) -> None:
         self.base_url = ""
 
     def start(self, port: int = 0) -> None:
@@ -112,7 +105,7 @@ class _FakeServer:
 def test_serve_model_serves_on_the_port_and_says_how_to_use_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(local_model, "LocalServer", _FakeServer)
+    monkeypatch.setattr(cli, "local_server", _FakeServer)
     _FakeServer.calls = []
     port = free_port()
     result = CliRunner().invoke(main, ["serve-model", "--port", str(port)])
