@@ -5,7 +5,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from schemas._docs import Documented
 
 
 class RemovedKind(StrEnum):
@@ -23,10 +25,10 @@ class RemovedKind(StrEnum):
     TOO_LONG = "too-long"
 
 
-class Removal(BaseModel):
+class Removal(Documented):
     """A span of an article's text that the clean-up set aside."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     kind: RemovedKind
     """What the span was taken for."""
@@ -64,10 +66,10 @@ def covered_by(removed: Sequence[Removal]) -> Callable[[int], bool]:
     return lambda offset: _inside(offset, starts, ends)
 
 
-class Sentence(BaseModel):
+class Sentence(Documented):
     """One sentence of an article, addressable by id and traceable to characters."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     id: int = Field(ge=1)
     """Position of the sentence in the article, from 1; stable for the same text."""
@@ -88,10 +90,10 @@ class SetAside(Removal):
     """The text set aside."""
 
 
-class Article(BaseModel):
+class Article(Documented):
     """One input article, as the pipeline sees it after ingestion."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     id: str
     """Content hash of the text (12 hex digits): the same text always has the same id."""

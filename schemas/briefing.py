@@ -3,17 +3,18 @@
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from schemas._docs import Documented
 from schemas.article import Article, SetAside
 from schemas.extraction import RejectedClaim
 from schemas.merged import ClaimStatus, MergedClaim
 
 
-class Citation(BaseModel):
+class Citation(Documented):
     """A pointer from a briefing sentence to the source sentences that back it."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     source: int = Field(ge=1)
     """The source's number in ``Briefing.sources`` (shown as ``[n]``)."""
@@ -23,10 +24,10 @@ class Citation(BaseModel):
     """The cited sentences of that article."""
 
 
-class Check(BaseModel):
+class Check(Documented):
     """One check run on a briefing sentence before it was shown."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     name: str
     """What was checked: ``citations``, ``numbers``, ``names``, ``quotes`` or ``wording``."""
@@ -47,10 +48,10 @@ def citations(cited: Iterable[tuple[str, int]], number_of: Mapping[str, int]) ->
     return sorted(found, key=lambda c: c.source)
 
 
-class BriefSentence(BaseModel):
+class BriefSentence(Documented):
     """One sentence of the briefing with its resolved citations."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     text: str
     """The sentence as written by the composer."""
@@ -68,10 +69,10 @@ class BriefSentence(BaseModel):
     code in the claims' own wording)."""
 
 
-class Section(BaseModel):
+class Section(Documented):
     """A headed part of the briefing."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     heading: str
     """The section heading."""
@@ -82,10 +83,10 @@ class Section(BaseModel):
     composer's draft was too thin after its checks."""
 
 
-class FigureValue(BaseModel):
+class FigureValue(Documented):
     """One value that some sources give for a disputed figure."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     value: str
     """The value as the sources state it, such as ``about 600`` or ``April``."""
@@ -95,10 +96,10 @@ class FigureValue(BaseModel):
     """The source sentences that give it."""
 
 
-class Disagreement(BaseModel):
+class Disagreement(Documented):
     """A figure, count or date that the sources give differently."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     topic: str
     """What is counted or dated, such as ``killed (soldiers)``."""
@@ -110,10 +111,10 @@ class Disagreement(BaseModel):
     """Merged claims that state one of the values (their status is ``contested``)."""
 
 
-class Source(BaseModel):
+class Source(Documented):
     """A numbered source of the briefing."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     number: int = Field(ge=1)
     """The number citations use."""
@@ -133,10 +134,10 @@ class Source(BaseModel):
     """The number of the source whose text this one nearly repeats (counted once)."""
 
 
-class Skipped(BaseModel):
+class Skipped(Documented):
     """An input, article or step that did not make it into the briefing."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     stage: str
     """Where it failed: ingest, extract or compose."""
@@ -146,10 +147,10 @@ class Skipped(BaseModel):
     """The last error, in one line."""
 
 
-class DroppedSentence(BaseModel):
+class DroppedSentence(Documented):
     """A composed sentence that failed validation and was left out."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     text: str
     """The sentence the composer wrote."""
@@ -157,10 +158,10 @@ class DroppedSentence(BaseModel):
     """Why it was dropped."""
 
 
-class RepairedSentence(BaseModel):
+class RepairedSentence(Documented):
     """A composed sentence whose wording its claims did not back, replaced by theirs."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     text: str
     """The sentence the composer wrote."""
@@ -170,10 +171,8 @@ class RepairedSentence(BaseModel):
     """The claims' own wording, shown instead."""
 
 
-class Counts(BaseModel):
+class Counts(Documented):
     """Calls, cache hits and tokens."""
-
-    model_config = ConfigDict(use_attribute_docstrings=True)
 
     calls: int = 0
     """Model calls made (cache misses), re-asks and retries included."""
@@ -203,10 +202,8 @@ class Usage(Counts):
     """The same figures per reply schema: ``Extraction`` (per article) and ``Draft``."""
 
 
-class Briefing(BaseModel):
+class Briefing(Documented):
     """One consolidated, cited briefing of several articles."""
-
-    model_config = ConfigDict(use_attribute_docstrings=True)
 
     title: str
     """The headline."""

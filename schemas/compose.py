@@ -6,12 +6,13 @@ from typing import Annotated, Self
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     ValidationInfo,
     model_validator,
 )
+
+from schemas._docs import Documented
 
 FILL_HEADING = "Also reported"
 DIFFER_HEADING = "Where sources differ"
@@ -52,10 +53,10 @@ def plain_heading(text: str) -> str:
     return text
 
 
-class DraftSentence(BaseModel):
+class DraftSentence(Documented):
     """One sentence of the draft briefing."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     claims: list[str] = Field(min_length=1, max_length=4)
     """Ids of the merged claims this sentence states, such as ``c2``."""
@@ -63,10 +64,10 @@ class DraftSentence(BaseModel):
     """The sentence, stating only what those claims say."""
 
 
-class DraftSection(BaseModel):
+class DraftSection(Documented):
     """A headed group of sentences."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     heading: Annotated[str, AfterValidator(plain_heading)] = Field(min_length=2, max_length=80)
     """A short heading."""
@@ -74,14 +75,14 @@ class DraftSection(BaseModel):
     """The section's sentences, in reading order."""
 
 
-class Draft(BaseModel):
+class Draft(Documented):
     """The composer's briefing before citations are resolved.
 
     Validated with ``context={"claim_ids": ...}``: a sentence naming a claim that does
     not exist makes the reply invalid, so it is re-asked.
     """
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=10, max_length=100)
     """A headline for the whole story, at most twelve words."""

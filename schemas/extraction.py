@@ -4,7 +4,9 @@ claims the pipeline builds from it, in the article's words."""
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, model_validator
+
+from schemas._docs import Documented
 
 MAX_CLAIMS = 5
 """Claims asked of each article: enough for a briefing, few enough to keep replies short."""
@@ -23,14 +25,14 @@ class ClaimKind(StrEnum):
     ATTRIBUTION = "attribution"
 
 
-class ClaimPick(BaseModel):
+class ClaimPick(Documented):
     """One claim as the model gives it: the sentences that state it, never their text.
 
     Citing ids instead of copying words keeps the reply small (a third of the tokens on the
     embedded model) and makes every claim the source's own wording.
     """
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     evidence: list[Annotated[int, Field(ge=1)]] = Field(min_length=1, max_length=MAX_EVIDENCE)
     """The id of the article sentence that states the claim (a list, for other models)."""
@@ -38,14 +40,14 @@ class ClaimPick(BaseModel):
     """fact, figure (a number), quote, opinion or attribution (who said what)."""
 
 
-class ExtractionReply(BaseModel):
+class ExtractionReply(Documented):
     """The model's reply for one article: its main claims, by sentence id, and a summary.
 
     Validated with ``context={"sentence_ids": ...}`` so that evidence citing a sentence
     the article does not have is rejected (and re-asked), never accepted.
     """
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     claims: list[ClaimPick] = Field(min_length=1, max_length=MAX_CLAIMS)
     """The article's main claims, most important first."""
@@ -67,10 +69,10 @@ class ExtractionReply(BaseModel):
         return self
 
 
-class ExtractedClaim(BaseModel):
+class ExtractedClaim(Documented):
     """One checkable statement an article makes, in the article's words."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1)
     """The claim: the text of its evidence sentences."""
@@ -80,10 +82,10 @@ class ExtractedClaim(BaseModel):
     """fact, figure (a number), quote, opinion or attribution (who said what)."""
 
 
-class Extraction(BaseModel):
+class Extraction(Documented):
     """One article's claims and summary, as the pipeline carries them on."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     claims: list[ExtractedClaim] = Field(min_length=1, max_length=MAX_CLAIMS)
     """The article's main claims, most important first."""
@@ -91,10 +93,10 @@ class Extraction(BaseModel):
     """One sentence: what the article reports."""
 
 
-class RejectedClaim(BaseModel):
+class RejectedClaim(Documented):
     """A claim the model gave that the grounding check did not accept."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     article_id: str
     """The article it was read from."""
@@ -104,10 +106,10 @@ class RejectedClaim(BaseModel):
     """Why it was left out."""
 
 
-class ArticleClaims(BaseModel):
+class ArticleClaims(Documented):
     """A validated, grounded extraction bound to the article it came from."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     article_id: str
     """Id of the article the claims were read from."""

@@ -2,8 +2,9 @@
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from schemas._docs import Documented
 from schemas.extraction import ClaimKind
 
 
@@ -15,10 +16,10 @@ class ClaimStatus(StrEnum):
     CONTESTED = "contested"
 
 
-class Support(BaseModel):
+class Support(Documented):
     """One article's statement of a merged claim."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     article_id: str
     """The article that makes the claim."""
@@ -31,10 +32,10 @@ class Support(BaseModel):
     words, when its sentence gives one: then it is not the outlet's own assertion."""
 
 
-class MergedClaim(BaseModel):
+class MergedClaim(Documented):
     """A claim as stated by one or more articles."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     id: str = Field(pattern=r"^c\d+$")
     """Id the composer cites, such as ``c3``."""

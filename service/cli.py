@@ -4,8 +4,9 @@ import logging
 import signal
 import sys
 import time
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -29,8 +30,6 @@ from service.cli_support import (
     exit_code,
     settings_from,
 )
-from service.digest.cli import digest
-from service.local_model import port_free
 from service.pipeline import brief, local_server
 from service.render import FORMATS, render
 from service.settings import Settings
@@ -102,9 +101,34 @@ def _summary(usage: Any, seconds: float) -> str:
     )
 
 
+class BriefGroup(DefaultGroup):
+    """``brief``'s group; the digest's commands are imported only when ``brief digest`` is named
+    (a briefing never loads the digest's state, mail and archive code)."""
+
+    LAZY: ClassVar[dict[str, str]] = {"digest": "service.digest.cli"}
+    """Subcommand names and the module defining each (as an attribute of the same name)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] in self.LAZY:
+            self._load(args[0])
+        return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY:
+            self._load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def _load(self, name: str) -> None:
+        if name not in self.commands:
+            self.add_command(getattr(import_module(self.LAZY[name]), name))
+
+
 @click.group(
     "brief",
-    cls=DefaultGroup,
+    cls=BriefGroup,
     default="brief",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -294,8 +318,6 @@ def _write(text: str, output: Path | None) -> None:
         sys.exit(EXIT_USAGE)
 
 
-main.add_command(digest)
-
 SERVE_PORT = 8765
 
 
@@ -316,6 +338,8 @@ def serve_model(port: int, threads: int | None, context: int | None) -> None:
     it with BRIEF_LOCAL_URL=http://127.0.0.1:PORT/v1 and they skip starting (and loading)
     the model on each run. Nothing but this machine can reach it.
     """
+    from service.local_model import port_free  # the embedded model's code: only here
+
     settings = settings_from({"local_threads": threads, "local_context": context})
     if not port_free(port):
         click.echo(f"brief: error: port {port} is in use; choose another with --port", err=True)

@@ -22,9 +22,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from functools import cache, partial
 from pathlib import Path
-from typing import TextIO
-
-import pysbd
+from typing import TYPE_CHECKING, TextIO
 
 from schemas import Article, Sentence, Skipped
 from service._exceptions import InputError
@@ -38,6 +36,9 @@ from service.readers import (
     read_url,
 )
 from service.settings import MAX_ARTICLES, MAX_ARTICLES_PER_FEED
+
+if TYPE_CHECKING:
+    import pysbd
 
 STDIN = "-"
 
@@ -65,6 +66,8 @@ class Options:
     """Articles kept from all inputs together, the newest (None: no cap)."""
     max_per_feed: int | None = MAX_ARTICLES_PER_FEED
     """Entries read from one feed, the newest (None: no cap)."""
+    split: Callable[[str], list[Sentence]] | None = None
+    """How a text is split into sentences (None: :func:`split_sentences`)."""
 
 
 def ingest(
@@ -78,7 +81,7 @@ def ingest(
     options = options or Options()
     seen: dict[str, str] = {}
     for doc in _documents(inputs, stdin or sys.stdin, options, result):
-        article = article_from(doc, _source_name(doc, sources or {}))
+        article = article_from(doc, _source_name(doc, sources or {}), options.split)
         if article.id in seen:
             result.skip(doc.origin, f"same text as {seen[article.id]}; read once")
             continue
@@ -156,7 +159,9 @@ def make_article(text: str, origin: str, source: str) -> Article:
     return article_from(Document(text=text, origin=origin), source)
 
 
-def article_from(doc: Document, source: str) -> Article:
+def article_from(
+    doc: Document, source: str, split: Callable[[str], list[Sentence]] | None = None
+) -> Article:
     """Build an article from a document (an empty text raises no error: check ``sentences``)."""
     digest = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()[:12]
     return Article(
@@ -168,7 +173,7 @@ def article_from(doc: Document, source: str) -> Article:
         published=doc.published,
         author=doc.author,
         text=doc.text,
-        sentences=split_sentences(doc.text),
+        sentences=(split or split_sentences)(doc.text),
     )
 
 
@@ -187,7 +192,9 @@ def _title(text: str, origin: str) -> str | None:
 
 
 @cache
-def _segmenter() -> pysbd.Segmenter:
+def _segmenter() -> "pysbd.Segmenter":
+    import pysbd  # on first use: a run whose splits all come from the cache never loads it
+
     return pysbd.Segmenter(language="en", clean=False)
 
 

@@ -8,10 +8,14 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import cache, partial
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
-from schemas import Article, ArticleClaims, Briefing, Disagreement, MergedClaim, Skipped
+from pydantic import BaseModel
+
+import schemas
+from schemas import Article, ArticleClaims, Briefing, Disagreement, MergedClaim, Sentence, Skipped
 from service._exceptions import (
     BriefingError,
     BudgetExceededError,
@@ -20,23 +24,17 @@ from service._exceptions import (
     NoUsableInputError,
 )
 from service.assemble import StageResults, assemble, number_sources
-from service.cache import ResponseCache
+from service.cache import ResponseCache, StageCache, code_fingerprint
 from service.clean import clean, originals, set_aside_warnings, suspected_injections
 from service.compose import Composed, compose, from_claims_only
-from service.deployments import RoutedEndpoint
 from service.extract import claims_of_copies, extract
-from service.figures import disagreements
 from service.gateway import Endpoint, Gateway, LiteLLMEndpoint
-from service.ingest import Options, ingest
-from service.local_model import (
-    EMBEDDED_IDENTITY,
-    MODEL_ALIAS,
-    EmbeddedEndpoint,
-    LocalServer,
-    Tuning,
-)
-from service.merge import contest, merge
+from service.ingest import Options, ingest, split_sentences
 from service.settings import EMBEDDED, Settings
+
+if TYPE_CHECKING:
+    from service.deployments import RoutedEndpoint
+    from service.local_model import LocalServer, Tuning
 
 
 class Progress(Protocol):
@@ -62,12 +60,16 @@ def make_endpoint(settings: Settings) -> Endpoint:
     if settings.deployments:
         return routed_endpoint(settings)
     if settings.model == EMBEDDED:
+        from service.local_model import EmbeddedEndpoint  # only for the embedded model
+
         return EmbeddedEndpoint(local_server(settings), settings.local_url)
     return LiteLLMEndpoint(settings.model, settings.api_base)
 
 
-def local_tuning(settings: Settings) -> Tuning:
+def local_tuning(settings: Settings) -> "Tuning":
     """How ``settings`` tune the embedded model's server."""
+    from service.local_model import Tuning
+
     return Tuning(
         follow_load=settings.local_follow_load,
         wait_policy=settings.local_wait_policy,
@@ -76,8 +78,10 @@ def local_tuning(settings: Settings) -> Tuning:
     )
 
 
-def local_server(settings: Settings) -> LocalServer:
+def local_server(settings: Settings) -> "LocalServer":
     """The embedded model's server as ``settings`` tune it (not started)."""
+    from service.local_model import LocalServer
+
     tuning = local_tuning(settings)
     return LocalServer(
         settings.cache_dir,
@@ -88,8 +92,11 @@ def local_server(settings: Settings) -> LocalServer:
     )
 
 
-def routed_endpoint(settings: Settings) -> RoutedEndpoint:
+def routed_endpoint(settings: Settings) -> "RoutedEndpoint":
     """The model's deployments behind one Router; the embedded model's are its servers."""
+    from service.deployments import RoutedEndpoint
+    from service.local_model import EMBEDDED_IDENTITY, MODEL_ALIAS
+
     if settings.model == EMBEDDED:  # deployments of `brief serve-model`, on other machines
         model, identity = f"hosted_vllm/{MODEL_ALIAS}", EMBEDDED_IDENTITY
     else:
@@ -108,7 +115,11 @@ def _fallback_settings(settings: Settings, model: str) -> Settings:
 
 def model_label(settings: Settings) -> str:
     """The model's name as shown to users."""
-    return f"embedded/{MODEL_ALIAS}" if settings.model == EMBEDDED else settings.model
+    if settings.model != EMBEDDED:
+        return settings.model
+    from service.local_model import MODEL_ALIAS
+
+    return f"embedded/{MODEL_ALIAS}"
 
 
 def make_gateway(settings: Settings) -> Gateway:
@@ -166,20 +177,43 @@ async def abrief(
 ) -> Briefing:
     """Brief ``inputs``: files, folders, http(s) URLs of pages or feeds, or ``-`` for stdin."""
     settings = settings or Settings()
-    ingested = ingest(inputs, sources, stdin, ingest_options(settings))
-    prepared = prepare(ingested.articles, ingested.skipped)
     async with open_gateway(settings) as gateway:
+        stages = stage_cache(gateway.cache)
+        ingested = ingest(inputs, sources, stdin, ingest_options(settings, stages))
+        prepared = prepare(ingested.articles, ingested.skipped, stages)
         return await brief_prepared(gateway, prepared, progress)
 
 
-def ingest_options(settings: Settings) -> Options:
-    """How ``settings`` says inputs are found and fetched."""
+def ingest_options(settings: Settings, stages: StageCache | None = None) -> Options:
+    """How ``settings`` says inputs are found and fetched (split through ``stages``, if given)."""
     return Options(
         glob=settings.glob,
         allow_private_urls=settings.allow_private_urls,
         max_articles=settings.max_articles,
         max_per_feed=settings.max_articles_per_feed,
+        split=partial(cached_split, stages) if stages else None,
     )
+
+
+@cache
+def _fingerprint() -> str:
+    """This code's fingerprint (the ``service`` and ``schemas`` packages), once per process."""
+    return code_fingerprint([Path(__file__).parent, Path(schemas.__file__).parent])
+
+
+def stage_cache(cache: ResponseCache | None) -> StageCache:
+    """The stages' results kept in ``cache`` (none kept when there is no cache)."""
+    return StageCache(cache, _fingerprint() if cache is not None else "")
+
+
+def cached_split(stages: StageCache, text: str) -> list[Sentence]:
+    """``text``'s sentences, split once per text and code, then taken from the cache."""
+    return stages.memo("split", text, partial(split_sentences, text), list)
+
+
+def _as_json(models: Sequence[BaseModel]) -> str:
+    """What a stage is given, as the text its cache key is made of."""
+    return "\n".join(m.model_dump_json() for m in models)
 
 
 @asynccontextmanager
@@ -203,9 +237,12 @@ class Prepared:
     skipped: list[Skipped]
 
 
-def prepare(articles: Sequence[Article], skipped: Sequence[Skipped] = ()) -> Prepared:
+def prepare(
+    articles: Sequence[Article], skipped: Sequence[Skipped] = (), stages: StageCache | None = None
+) -> Prepared:
     """Clean ``articles``; raise :class:`NoUsableInputError` when none is left to read."""
-    cleaned = clean(list(articles))
+    stages = stages or stage_cache(None)
+    cleaned = stages.memo("clean", _as_json(articles), partial(clean, list(articles)), list)
     usable = [a for a in cleaned if a.kept]
     skipped = [*skipped, *unusable(cleaned)]
     if not usable:
@@ -222,7 +259,7 @@ async def brief_prepared(
     claims, unread = await _extract_all(gateway, originals(prepared.usable), progress)
     claims = [*claims, *claims_of_copies(claims, prepared.usable)]  # copies: not sent
     read = _read(prepared.usable, claims, unread)
-    merged, differ = consolidate(claims, read)
+    merged, differ = consolidate(claims, read, stage_cache(gateway.cache))
     composed, unwritten = await _compose(gateway, merged, read, progress)
     results = StageResults(
         composed=composed,
@@ -243,7 +280,8 @@ async def brief_articles(
     gateway: Gateway, articles: Sequence[Article], progress: Progress | None = None
 ) -> Briefing:
     """Brief already-ingested ``articles`` with a shared ``gateway`` (the digest's way in)."""
-    return await brief_prepared(gateway, prepare(articles), progress)
+    prepared = prepare(articles, stages=stage_cache(gateway.cache))
+    return await brief_prepared(gateway, prepared, progress)
 
 
 def _read(
@@ -255,10 +293,24 @@ def _read(
     return [a for a in articles if any(c.article_id == a.id for c in claims)]
 
 
+Consolidated = tuple[list[MergedClaim], list[Disagreement]]
+
+
 def consolidate(
-    claims: Sequence[ArticleClaims], read: Sequence[Article]
-) -> tuple[list[MergedClaim], list[Disagreement]]:
-    """The claims merged across articles, and the figures they disagree on (marked contested)."""
+    claims: Sequence[ArticleClaims], read: Sequence[Article], stages: StageCache | None = None
+) -> Consolidated:
+    """The claims merged across articles, and the figures they disagree on (marked contested);
+    worked out once per claims, articles and code, then taken from ``stages``."""
+    given = f"{_as_json(claims)}\n\n{_as_json(read)}"
+    work = partial(_consolidate, claims, read)
+    return (stages or stage_cache(None)).memo("consolidate", given, work, tuple)
+
+
+def _consolidate(claims: Sequence[ArticleClaims], read: Sequence[Article]) -> Consolidated:
+    # imported here: a re-run whose merge comes from the cache never loads the merger
+    from service.figures import disagreements
+    from service.merge import contest, merge
+
     merged = merge(claims, read)
     differ = disagreements(read, number_sources(read), merged)
     return contest(merged, differ), differ

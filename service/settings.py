@@ -7,6 +7,8 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas._docs import Described
+
 EMBEDDED = "embedded"
 """The model name that selects the embedded local model."""
 MAX_ARTICLES = 200
@@ -30,14 +32,14 @@ def default_digest_config() -> Path:
     return Path(platformdirs.user_config_dir("newsbrief")) / "digest.toml"
 
 
-class Deployment(BaseModel):
+class Deployment(Described, BaseModel):
     """One server or provider key serving the run's model; several share its calls.
 
     Given as a table, or as a bare string that is its ``api_base``. See
     :mod:`service.deployments` for how calls are shared among them.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     api_base: str | None = None
     """Its base URL (an OpenAI-compatible server); none for a provider's own endpoint."""
@@ -57,10 +59,10 @@ class Deployment(BaseModel):
         return {"api_base": value} if isinstance(value, str) else value
 
 
-class Settings(BaseSettings):
+class Settings(Described, BaseSettings):
     """How a run behaves. Every field can be set as ``BRIEF_<NAME>`` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="BRIEF_", use_attribute_docstrings=True)
+    model_config = SettingsConfigDict(env_prefix="BRIEF_")
 
     model: str = EMBEDDED
     """A litellm model string, or ``embedded`` for the bundled local model."""
