@@ -115,13 +115,14 @@ class ViaLiteLLM:
         return await _litellm().acompletion(**call)
 
     async def send(self, request: ModelRequest, timeout: float) -> Reply:
-        # the first call imports litellm (seconds) while connect starts a model server; the
-        # import always ends before this returns or raises, so no half-imported litellm is left
-        loading = asyncio.ensure_future(_litellm_loaded())
-        try:
-            model, api_base = await self.connect()
-        finally:
-            litellm = await loading
+        # connect may start a model server (in a thread): the first call imports litellm
+        # (seconds) meanwhile, in this thread, as every other import
+        connecting = asyncio.ensure_future(self.connect())
+        await asyncio.sleep(0)  # let the server's start begin; one that cannot has failed here
+        if connecting.done():
+            connecting.result()  # raises the failure before anything is imported for nothing
+        litellm = _litellm()
+        model, api_base = await connecting
         response = await self.acompletion(
             model=model,
             api_base=api_base,
@@ -174,11 +175,6 @@ class UsageMeter:
         self._stage(stage).seconds += seconds
         if reply.cost is not None:
             self.usage.cost_usd = (self.usage.cost_usd or 0.0) + reply.cost
-
-
-async def _litellm_loaded() -> ModuleType:
-    """litellm; the first time imported in a thread, so the event loop is free meanwhile."""
-    return _litellm() if "litellm" in sys.modules else await asyncio.to_thread(_litellm)
 
 
 def _litellm() -> ModuleType:

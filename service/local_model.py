@@ -190,11 +190,16 @@ class LocalServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
+    def check(self) -> None:
+        """Fail now, with the install hint, if the server cannot be started at all."""
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise LocalModelMissingError(f"llama-cpp-python is not installed; {INSTALL_HINT}")
+        llama_server(self.engine)
+
     def start(self, port: int = 0) -> None:
         """Verify the weights, start the server (on ``port``, else a free one) and wait
         until it answers."""
-        if importlib.util.find_spec("llama_cpp") is None:
-            raise LocalModelMissingError(f"llama-cpp-python is not installed; {INSTALL_HINT}")
+        self.check()
         weights = ensure_weights(self.cache_dir)
         self.port = port or free_port()
         with (self.cache_dir / "local-server.log").open("wb") as log:  # the child keeps its copy
@@ -294,6 +299,7 @@ class EmbeddedEndpoint(ViaLiteLLM):
             return f"hosted_vllm/{MODEL_ALIAS}", self.url
         async with self._lock:
             if not self._started:
+                self.server.check()  # before the thread: a missing model fails at once
                 await asyncio.to_thread(self.server.start)
                 self._started = True
         return f"hosted_vllm/{MODEL_ALIAS}", self.server.base_url
