@@ -169,13 +169,14 @@ class Aligner:
     def _words_weight(self, words: Iterable[str]) -> float:
         return sum(self.weight(("word", w)) for w in words)
 
-    def compatible(self, a: str, b: str) -> bool:
-        """Whether two sentences pass the guards: no count apart, someone in common, the
-        same act or event. Necessary for one fact, however alike the wording."""
+    def compatible(self, a: str, b: str, *, figures: bool = True) -> bool:
+        """Whether two sentences pass the guards: no count apart (unless ``figures`` is
+        False), someone in common, the same act or event. Necessary for one fact, however
+        alike the wording."""
         fa, fb = self.of(a), self.of(b)
         if len(fa.words & fb.words) < MIN_SHARED_WORDS:
             return False  # the cheapest test first: most pairs fail it
-        if not compatible_numbers(fa.numbers, fb.numbers):
+        if figures and not compatible_numbers(fa.numbers, fb.numbers):
             return False
         common = (fa.names & fb.names) - _CALENDAR - _TITLES  # the speaker counts too
         if fa.people and fb.people and not common:
