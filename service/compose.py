@@ -26,7 +26,8 @@ from schemas import (
 )
 from schemas.compose import RESERVED_KEYS, heading_key, plain_heading
 from service._exceptions import BriefingError, ReplyInvalidError
-from service.align import MIN_SIMILARITY, Aligner, compatible_numbers
+from service.align import MIN_SIMILARITY, Aligner, agreeing
+from service.figures import by_sentence
 from service.gateway import Gateway, ModelRequest
 from service.guard import as_data, folded, hostile
 from service.prompts import load_prompt
@@ -500,6 +501,7 @@ class _Folder:
         self.claims = claims
         self.aligner = _aligner(articles)
         self.text_of = {(a.id, s.id): s.text for a in articles for s in a.kept}
+        self.table = by_sentence(articles)
         self.every: list[DraftSentence] = []
         self.gained: dict[int, list[str]] = {}
         self.dropped: list[DroppedSentence] = []
@@ -525,16 +527,26 @@ class _Folder:
 
     def _disputes(self, kept: DraftSentence, later: DraftSentence) -> bool:
         """Whether ``later`` is the other side of ``kept``'s disputed figure: both state a
-        contested figure, the figures differ, and the rest of what they say aligns."""
+        contested figure, their sources give different values for one counted quantity
+        (``figures``), and the rest of what they say aligns."""
         if not (self._contested(kept) and self._contested(later)):
             return False
+        mine, theirs = self._figures(kept), self._figures(later)
+        if not any(not agreeing(mine[k], theirs[k]) for k in mine.keys() & theirs.keys()):
+            return False  # not two values of one counted quantity
         a, b = kept.text, later.text
-        numbers_a, numbers_b = self.aligner.of(a).numbers, self.aligner.of(b).numbers
         return (
-            not compatible_numbers(numbers_a, numbers_b)
-            and self.aligner.compatible(a, b, figures=False)
+            self.aligner.compatible(a, b, figures=False)
             and self.aligner.similarity(a, b) >= MIN_ECHO
         )
+
+    def _figures(self, sentence: DraftSentence) -> dict[int, frozenset[str]]:
+        # the values its source sentences give, by counted quantity (see ``figures``)
+        given: dict[int, frozenset[str]] = {}
+        for ref in self._refs(sentence):
+            for quantity, values in self.table.get(ref, {}).items():
+                given[quantity] = given.get(quantity, frozenset()) | values
+        return given
 
     def final(self, sentence: DraftSentence) -> DraftSentence:
         """``sentence`` citing the claims folded into it."""

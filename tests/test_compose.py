@@ -432,3 +432,10 @@ def test_a_disputed_figure_never_drops_a_sentence_about_another_fact() -> None:
     other = "About 600 North Korean soldiers were killed and buried in Pyongyang, Seoul said."
     folded = _folded(fifteen, other, ClaimStatus.CONTESTED, ClaimStatus.CONTESTED)
     assert len(folded.draft.all_sentences()) == 2
+
+
+def test_a_disputed_figure_never_drops_a_sentence_disputing_another_quantity() -> None:
+    sent = "Officials said 15,000 North Korean troops were sent to fight for Russia."
+    killed = "Officials said 600 North Korean troops were killed fighting for Russia."
+    folded = _folded(sent, killed, ClaimStatus.CONTESTED, ClaimStatus.CONTESTED)
+    assert len(folded.draft.all_sentences()) == 2
