@@ -114,6 +114,8 @@ class Composed:
     filled: list[DraftSentence] = field(default_factory=list)
     checks: dict[str, list[Check]] = field(default_factory=dict)
     """The checks each shown sentence passed or failed, by the text shown."""
+    claims: list[MergedClaim] = field(default_factory=list)
+    """The merged claims as the fold left them (see :func:`fold`); empty: as merged."""
 
 
 async def compose(
@@ -483,12 +485,38 @@ def fold(
             if s.sentences
         ],
     )
+    groups = [final[key].claims for key in final if key in folder.gained]
     return replace(
         composed,
         draft=new_draft,
         filled=[final[id(s)] for s in filled],
         dropped=[*composed.dropped, *folder.dropped],
+        claims=_folded_claims(claims, groups, articles) if groups else composed.claims,
     )
+
+
+def _folded_claims(
+    claims: dict[str, MergedClaim], groups: Sequence[Sequence[str]], articles: Sequence[Article]
+) -> list[MergedClaim]:
+    """Every claim, those folded into one sentence each supported by all the group's
+    statements (they state one fact), its outlets counted again: the sentence is then
+    corroborated by every outlet it cites, not marked *(one source)*."""
+    by_id = {a.id: a for a in articles}
+    outlet = {a.id: by_id.get(a.duplicate_of or a.id, a).source for a in articles}
+    updated = dict(claims)
+    for group in groups:
+        support = list(
+            {
+                (s.article_id, tuple(s.sentence_ids)): s for c in group for s in claims[c].support
+            }.values()
+        )
+        sources = len({outlet.get(s.article_id, s.article_id) for s in support})
+        status = ClaimStatus.CORROBORATED if sources > 1 else claims[group[0]].status
+        for c in group:
+            updated[c] = claims[c].model_copy(
+                update={"support": support, "sources": sources, "status": status}
+            )
+    return list(updated.values())
 
 
 class _Folder:

@@ -337,6 +337,8 @@ FOLD_FILLER = (
 )
 KNELT = "North Korean leader Kim Jong Un knelt before portraits of the fallen soldiers."
 KNEELING = "Images showed Kim kneeling in front of the portraits of soldiers who had fallen."
+_FOLD_ARTICLES: list[Article] = []
+"""The articles of the last ``_folded`` call."""
 
 
 def _claim(number: int, item: Article, sentence_id: int, **status: ClaimStatus) -> MergedClaim:
@@ -356,6 +358,7 @@ def _folded(
 ) -> Composed:
     a = article(f"{first} {FOLD_FILLER}", "alpha")
     b = article(f"{FOLD_FILLER} {second}", "beta")
+    _FOLD_ARTICLES[:] = [a, b]
     made = [_claim(1, a, 1, status=status), _claim(2, b, 4, status=other)]
     return fold(_draft("c1", "c2", claims=made), {c.id: c for c in made}, [a, b])
 
@@ -364,6 +367,11 @@ def test_two_outlets_stating_one_fact_in_two_sentences_become_one_sentence_citin
     folded = _folded(KNELT, KNEELING)
     [sentence] = folded.draft.all_sentences()
     assert (sentence.text, sentence.claims) == (KNELT, ["c1", "c2"])
+    sources = [a.id for a in _FOLD_ARTICLES]
+    numbered = number_sources(list(_FOLD_ARTICLES))
+    cited = cite(sentence, {c.id: c for c in folded.claims}, numbered)
+    assert cited.status is ClaimStatus.CORROBORATED  # two outlets back it: not "one source"
+    assert {a for c in folded.claims for s in c.support for a in [s.article_id]} == set(sources)
     assert [d.reason for d in folded.dropped] == [
         "states the fact of an earlier sentence, which cites its sources too"
     ]
