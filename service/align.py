@@ -10,7 +10,10 @@ say ("knelt", "portraits"). Two sentences *align* when the cosine of their weigh
 reaches :data:`MIN_SIMILARITY` and the guards let them:
 
 * **figures**: two sentences giving different values for one counted quantity (or different
-  numbers, with none in common) are never one fact: the disagreement is shown apart;
+  numbers, with none in common) are never one fact: the disagreement is shown apart. Values
+  that can be one figure told at another precision are not different (:func:`same_value`:
+  "nearly $44 million" is $43,885,310, "thousands" holds "more than 4,000"), so a fact
+  stated with a side detail rounded differently still aligns;
 * **the event**: they must share distinctive content words, not only names ("Kim hugged
   the soldiers" and "Kim knelt before the portraits" share Kim and soldiers, not the act);
 * **the people**: when both name someone (or somewhere), they must name someone in
@@ -29,7 +32,7 @@ from functools import cache
 
 import snowballstemmer  # type: ignore[import-untyped]
 
-from service.figures import MONTHS, attribution
+from service.figures import MONTHS, attribution, rounds_to
 from service.verify import STOPWORDS, names, normal, numbers
 
 MIN_SIMILARITY = 0.225
@@ -166,13 +169,14 @@ class Aligner:
     def _words_weight(self, words: Iterable[str]) -> float:
         return sum(self.weight(("word", w)) for w in words)
 
-    def compatible(self, a: str, b: str) -> bool:
-        """Whether two sentences pass the guards: no count apart, someone in common, the
-        same act or event. Necessary for one fact, however alike the wording."""
+    def compatible(self, a: str, b: str, *, figures: bool = True) -> bool:
+        """Whether two sentences pass the guards: no count apart (unless ``figures`` is
+        False), someone in common, the same act or event. Necessary for one fact, however
+        alike the wording."""
         fa, fb = self.of(a), self.of(b)
         if len(fa.words & fb.words) < MIN_SHARED_WORDS:
             return False  # the cheapest test first: most pairs fail it
-        if not compatible_numbers(fa.numbers, fb.numbers):
+        if figures and not compatible_numbers(fa.numbers, fb.numbers):
             return False
         common = (fa.names & fb.names) - _CALENDAR - _TITLES  # the speaker counts too
         if fa.people and fb.people and not common:
@@ -185,7 +189,44 @@ class Aligner:
 
 
 def compatible_numbers(a: frozenset[str], b: frozenset[str]) -> bool:
-    """False when both sentences state counts (years aside) and share none of them."""
+    """False when both sentences state counts (years aside) and share none of them (up to
+    rounding: see :func:`same_value`)."""
     counts_a = {n for n in a if not _YEAR.match(n)}
     counts_b = {n for n in b if not _YEAR.match(n)}
-    return not (counts_a and counts_b and not counts_a & counts_b)
+    if not (counts_a and counts_b):
+        return True
+    return any(same_value(x, y) for x in counts_a for y in counts_b)
+
+
+VAGUE = {"dozen": 12, "hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+"""Vague counts (value keys, see ``figures.value_key``: "thousands" -> "thousand") and the
+smallest number each holds; each holds numbers up to a thousand times that."""
+
+
+def same_value(a: str, b: str) -> bool:
+    """Whether two value keys can be one figure: equal, one the other rounded or cut to
+    fewer significant digits ("$44 million", "$43,885,310"), or a vague count holding the
+    other ("thousands", "4000"). "600" and "1000", or "thousands" and "600", cannot."""
+    if a == b or rounds_to(a, b) or rounds_to(b, a):
+        return True
+    return _holds(a, b) or _holds(b, a)
+
+
+def _holds(vague: str, value: str) -> bool:
+    unit = VAGUE.get(vague)
+    try:
+        number = float(value)
+    except ValueError:
+        return False
+    return unit is not None and unit <= number < unit * 1000
+
+
+def agreeing(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two statements' values for one quantity can be the same figures: every value
+    of one of them is one of the other's (:func:`same_value`). "600 killed, at least 1,000
+    in January" agrees with "about 600 killed"; "10,000 troops" and "15,000" do not."""
+
+    def within(x: frozenset[str], y: frozenset[str]) -> bool:
+        return all(any(same_value(v, w) for w in y) for v in x)
+
+    return within(a, b) or within(b, a)

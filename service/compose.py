@@ -26,6 +26,8 @@ from schemas import (
 )
 from schemas.compose import RESERVED_KEYS, heading_key, plain_heading
 from service._exceptions import BriefingError, ReplyInvalidError
+from service.align import MIN_SIMILARITY, Aligner, agreeing
+from service.figures import by_sentence
 from service.gateway import Gateway, ModelRequest
 from service.guard import as_data, folded, hostile
 from service.prompts import load_prompt
@@ -112,6 +114,8 @@ class Composed:
     filled: list[DraftSentence] = field(default_factory=list)
     checks: dict[str, list[Check]] = field(default_factory=dict)
     """The checks each shown sentence passed or failed, by the text shown."""
+    claims: list[MergedClaim] = field(default_factory=list)
+    """The merged claims as the fold left them (see :func:`fold`); empty: as merged."""
 
 
 async def compose(
@@ -132,7 +136,7 @@ async def compose(
         composed = salvage(error, known)
     by_id = {c.id: c for c in claims}
     reviewed = lead_with_best(review(composed, by_id, evidence_texts(claims, articles)), by_id)
-    return fill(reviewed, claims, articles)
+    return fold(fill(reviewed, claims, articles), by_id, articles)
 
 
 def evidence_texts(
@@ -359,42 +363,247 @@ def fill(
     composed: Composed, claims: Sequence[MergedClaim], articles: Sequence[Article]
 ) -> Composed:
     """``composed`` topped up with what the sources share: unused corroborated or contested
-    claims, best-supported first, and each outlet's best claim of its own
+    claims, best-supported first, and each outlet's most distinctive claim of its own
     (:data:`PER_OUTLET`), while the briefing stays under :data:`WORD_SHARE` of the articles'
     words (one sentence at least). More single-source claims are added only when no composer
-    wrote anything; a claim drawn from a sentence already cited, or already said, never is."""
+    wrote anything; a claim drawn from a sentence already cited, or whose fact is already
+    said (in its words or aligned, see ``align``), never is."""
     sentences = [*composed.draft.all_sentences(), *composed.filled]
     alone = not sentences  # no composer wrote anything: the claims are the whole briefing
     by_id = {c.id: c for c in claims}
     room = WORD_SHARE * _words(articles) - sum(len(s.text.split()) for s in sentences)
     cited = {ref for s in sentences for c in s.claims if c in by_id for ref in _refs(by_id[c])}
-    said = [s.text for s in sentences]
+    top_up = _TopUp([s.text for s in sentences], cited, _aligner(articles))
     added: list[DraftSentence] = []
-    # the disputed figures first: a reader must meet them in the body, marked as disputed
-    ranked = sorted(shown_claims(claims), key=lambda c: c.status is not ClaimStatus.CONTESTED)
     own: dict[str, int] = {}  # single-source claims added per outlet
-    for claim in ranked:
+    for claim in top_up.ranked(claims):
         text = attributed(claim.text, [claim])
         outlet = claim.support[0].article_id
-        if not _adds(claim, said, cited, alone or own.get(outlet, 0) < PER_OUTLET):
+        if not top_up.adds(claim, alone or own.get(outlet, 0) < PER_OUTLET):
             continue
         own[outlet] = own.get(outlet, 0) + (claim.sources == 1)
-        if len(text.split()) > room and (said or added):
+        if len(text.split()) > room and (top_up.said or added):
             break
         added.append(DraftSentence.model_construct(claims=[claim.id], text=text))
-        said.append(claim.text)
-        cited |= _refs(claim)
+        top_up.say(claim)
         room -= len(text.split())
     return replace(composed, filled=[*composed.filled, *added])
 
 
-def _adds(claim: MergedClaim, said: list[str], cited: set[tuple[str, int]], single: bool) -> bool:
-    # what only one outlet reports is mostly for the composer to pick: the top-up adds it
-    # only where ``single`` allows (no draft at all, or the outlet's own best claim)
-    shared = claim.status is ClaimStatus.CONTESTED or claim.sources > 1
-    if not (shared or single) or _own(claim) <= cited:
-        return False  # the sentence it was drawn from is cited already: the fact is said
-    return not any(coverage(claim.text, t) >= MIN_ANCHOR for t in said)
+def _aligner(articles: Sequence[Article]) -> Aligner:
+    return Aligner([s.text for a in articles for s in a.kept])
+
+
+MIN_ECHO = MIN_SIMILARITY / 2
+"""Similarity (see ``align``) from which another outlet's claim, passing the alignment
+guards, echoes a claim: the claim is then not that outlet's own angle."""
+
+
+@dataclass
+class _TopUp:
+    """What the briefing says so far, as the top-up adds to it."""
+
+    said: list[str]
+    cited: set[tuple[str, int]]
+    aligner: Aligner
+
+    def ranked(self, claims: Sequence[MergedClaim]) -> list[MergedClaim]:
+        """The shown claims in the order the top-up tries them: the disputed figures first
+        (a reader must meet them, marked as disputed), then the best-supported; among an
+        outlet's claims of its own, those no other outlet's claim echoes first (its angle)."""
+        shown = shown_claims(claims)
+        echoed = {c.id: self._echoed(c, shown) for c in shown if c.sources == 1}
+        return sorted(
+            shown,
+            key=lambda c: (c.status is not ClaimStatus.CONTESTED, echoed.get(c.id, False)),
+        )
+
+    def _echoed(self, claim: MergedClaim, shown: Sequence[MergedClaim]) -> bool:
+        own = claim.support[0].article_id
+        return any(
+            self.aligner.compatible(claim.text, other.text)
+            and self.aligner.similarity(claim.text, other.text) >= MIN_ECHO
+            for other in shown
+            if own not in {s.article_id for s in other.support}
+        )
+
+    def adds(self, claim: MergedClaim, single: bool) -> bool:
+        """Whether ``claim`` adds a fact: what only one outlet reports is mostly for the
+        composer to pick, so it is added only where ``single`` allows (no draft at all, or
+        the outlet's own best claim)."""
+        shared = claim.status is ClaimStatus.CONTESTED or claim.sources > 1
+        if not (shared or single) or _own(claim) <= self.cited:
+            return False  # the sentence it was drawn from is cited already: the fact is said
+        if any(coverage(claim.text, t) >= MIN_ANCHOR for t in self.said):
+            return False
+        return not any(self.aligner.aligned(claim.text, t) for t in self.said)
+
+    def say(self, claim: MergedClaim) -> None:
+        self.said.append(claim.text)
+        self.cited |= _refs(claim)
+
+
+MAX_CLAIMS = 4
+"""The most claims one sentence may state (as the composer's schema allows)."""
+FOLDED = "states the fact of an earlier sentence, which cites its sources too"
+DISPUTED = (
+    "gives another value for the disputed figure of an earlier sentence; each value is shown, "
+    "with its sources, under Where sources differ"
+)
+
+
+def fold(
+    composed: Composed, claims: dict[str, MergedClaim], articles: Sequence[Article]
+) -> Composed:
+    """``composed`` with each fact said once: a sentence stating the fact of an earlier one
+    (they align, see ``align``) is dropped, and the earlier one cites its outlets too.
+
+    Only where the citations stay true: every source sentence the earlier sentence gains
+    aligns with its text, an outlet's other sentence is another fact, and a contested
+    claim (its figures differ between outlets) is never folded into another. A later
+    sentence telling the same fact with the other side of a disputed figure is dropped
+    instead: the earlier one says *sources differ*, and each value is shown with its sources
+    under "Where sources differ".
+    """
+    folder = _Folder(composed, claims, articles)
+    draft = composed.draft
+    lede = folder.sentences(draft.lede)
+    sections = [
+        DraftSection.model_construct(heading=s.heading, sentences=folder.sentences(s.sentences))
+        for s in draft.sections
+    ]
+    filled = folder.sentences(composed.filled)
+    final = {id(s): folder.final(s) for s in folder.every}
+    new_draft = Draft.model_construct(
+        title=draft.title,
+        lede=[final[id(s)] for s in lede],
+        sections=[
+            DraftSection.model_construct(
+                heading=s.heading, sentences=[final[id(x)] for x in s.sentences]
+            )
+            for s in sections
+            if s.sentences
+        ],
+    )
+    groups = [final[key].claims for key in final if key in folder.gained]
+    return replace(
+        composed,
+        draft=new_draft,
+        filled=[final[id(s)] for s in filled],
+        dropped=[*composed.dropped, *folder.dropped],
+        claims=_folded_claims(claims, groups, articles) if groups else composed.claims,
+    )
+
+
+def _folded_claims(
+    claims: dict[str, MergedClaim], groups: Sequence[Sequence[str]], articles: Sequence[Article]
+) -> list[MergedClaim]:
+    """Every claim, those folded into one sentence each supported by all the group's
+    statements (they state one fact), its outlets counted again: the sentence is then
+    corroborated by every outlet it cites, not marked *(one source)*."""
+    by_id = {a.id: a for a in articles}
+    outlet = {a.id: by_id.get(a.duplicate_of or a.id, a).source for a in articles}
+    updated = dict(claims)
+    for group in groups:
+        support = list(
+            {
+                (s.article_id, tuple(s.sentence_ids)): s for c in group for s in claims[c].support
+            }.values()
+        )
+        sources = len({outlet.get(s.article_id, s.article_id) for s in support})
+        status = ClaimStatus.CORROBORATED if sources > 1 else claims[group[0]].status
+        for c in group:
+            updated[c] = claims[c].model_copy(
+                update={"support": support, "sources": sources, "status": status}
+            )
+    return list(updated.values())
+
+
+class _Folder:
+    """Walks the briefing in reading order, folding each sentence into an earlier one
+    stating its fact, where that keeps every citation true."""
+
+    def __init__(
+        self, composed: Composed, claims: dict[str, MergedClaim], articles: Sequence[Article]
+    ) -> None:
+        self.claims = claims
+        self.aligner = _aligner(articles)
+        self.text_of = {(a.id, s.id): s.text for a in articles for s in a.kept}
+        self.table = by_sentence(articles)
+        self.every: list[DraftSentence] = []
+        self.gained: dict[int, list[str]] = {}
+        self.dropped: list[DroppedSentence] = []
+
+    def sentences(self, sentences: Sequence[DraftSentence]) -> list[DraftSentence]:
+        kept = []
+        for sentence in sentences:
+            if any(self._disputes(e, sentence) for e in self.every):
+                self.dropped.append(DroppedSentence(text=sentence.text, reason=DISPUTED))
+                continue
+            into = next((e for e in self.every if self._folds(e, sentence)), None)
+            if into is None:
+                self.every.append(sentence)
+                kept.append(sentence)
+                continue
+            self.gained.setdefault(id(into), []).extend(sentence.claims)
+            self.dropped.append(DroppedSentence(text=sentence.text, reason=FOLDED))
+        return kept
+
+    def _contested(self, sentence: DraftSentence) -> bool:
+        statuses = {self.claims[c].status for c in sentence.claims if c in self.claims}
+        return ClaimStatus.CONTESTED in statuses
+
+    def _disputes(self, kept: DraftSentence, later: DraftSentence) -> bool:
+        """Whether ``later`` is the other side of ``kept``'s disputed figure: both state a
+        contested figure, their sources give different values for one counted quantity
+        (``figures``), and the rest of what they say aligns."""
+        if not (self._contested(kept) and self._contested(later)):
+            return False
+        mine, theirs = self._figures(kept), self._figures(later)
+        if not any(not agreeing(mine[k], theirs[k]) for k in mine.keys() & theirs.keys()):
+            return False  # not two values of one counted quantity
+        a, b = kept.text, later.text
+        return (
+            self.aligner.compatible(a, b, figures=False)
+            and self.aligner.similarity(a, b) >= MIN_ECHO
+        )
+
+    def _figures(self, sentence: DraftSentence) -> dict[int, frozenset[str]]:
+        # the values its source sentences give, by counted quantity (see ``figures``)
+        given: dict[int, frozenset[str]] = {}
+        for ref in self._refs(sentence):
+            for quantity, values in self.table.get(ref, {}).items():
+                given[quantity] = given.get(quantity, frozenset()) | values
+        return given
+
+    def final(self, sentence: DraftSentence) -> DraftSentence:
+        """``sentence`` citing the claims folded into it."""
+        gained = [c for c in self.gained.get(id(sentence), []) if c not in sentence.claims]
+        if not gained:
+            return sentence
+        return DraftSentence.model_construct(
+            claims=[*sentence.claims, *dict.fromkeys(gained)], text=sentence.text
+        )
+
+    def _refs(self, sentence: DraftSentence) -> set[tuple[str, int]]:
+        return {r for c in sentence.claims if c in self.claims for r in _refs(self.claims[c])}
+
+    def _folds(self, kept: DraftSentence, later: DraftSentence) -> bool:
+        """Whether ``later`` states ``kept``'s fact, each of its sources backing ``kept``."""
+        both = [*kept.claims, *self.gained.get(id(kept), []), *later.claims]
+        if len(set(both)) > MAX_CLAIMS or not set(both) <= self.claims.keys():
+            return False
+        if any(self.claims[c].status is ClaimStatus.CONTESTED for c in both):
+            return False  # the differing figures are shown apart, never folded into one
+        mine = self._refs(kept) | {
+            r for c in self.gained.get(id(kept), []) for r in _refs(self.claims[c])
+        }
+        theirs = self._refs(later) - mine
+        if {a for a, _ in theirs} & {a for a, _ in mine}:
+            return False  # an outlet's other sentence states another fact
+        if not theirs or not self.aligner.aligned(kept.text, later.text):
+            return False
+        return all(self.aligner.aligned(kept.text, self.text_of.get(r, "")) for r in theirs)
 
 
 def _own(claim: MergedClaim) -> set[tuple[str, int]]:
@@ -415,4 +624,5 @@ def _words(articles: Sequence[Article]) -> int:
 def from_claims_only(claims: Sequence[MergedClaim], articles: Sequence[Article]) -> Composed:
     """A briefing made by code alone, when no composer can be asked (the budget is spent)."""
     empty = Draft.model_construct(title=FALLBACK_TITLE, lede=[], sections=[])
-    return fill(Composed(empty, []), claims, articles)
+    by_id = {c.id: c for c in claims}
+    return fold(fill(Composed(empty, []), claims, articles), by_id, articles)

@@ -29,7 +29,7 @@ from schemas import (
     Sentence,
     Support,
 )
-from service.align import MIN_SHARED_WORDS, Aligner, compatible_numbers
+from service.align import MIN_SHARED_WORDS, Aligner, agreeing, compatible_numbers
 from service.figures import attribution, by_sentence
 from service.verify import numbers, overlap, stems
 
@@ -96,8 +96,9 @@ def same_figures(a: Figures, b: Figures) -> bool:
 
 def conflict(a: Figures, b: Figures) -> bool:
     """Whether two statements give different values for a quantity both count: a
-    disagreement (shown apart), never one fact."""
-    return any(a[k] != b[k] for k in a.keys() & b.keys())
+    disagreement (shown apart), never one fact. Values told at another precision are not
+    different (``align.agreeing``)."""
+    return any(not agreeing(a[k], b[k]) for k in a.keys() & b.keys())
 
 
 def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[MergedClaim]:

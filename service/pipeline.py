@@ -263,7 +263,7 @@ async def brief_prepared(
     composed, unwritten = await _compose(gateway, merged, read, progress)
     results = StageResults(
         composed=composed,
-        claims=merged,
+        claims=composed.claims or merged,
         articles=read,
         model=model_label(gateway.settings),
         disagreements=differ,

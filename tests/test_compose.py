@@ -5,7 +5,16 @@ from collections import Counter
 
 import pytest
 
-from schemas import ClaimStatus, Draft, DraftSection, DraftSentence, MergedClaim
+from schemas import (
+    Article,
+    ClaimKind,
+    ClaimStatus,
+    Draft,
+    DraftSection,
+    DraftSentence,
+    MergedClaim,
+    Support,
+)
 from service._exceptions import BriefingError, ReplyInvalidError
 from service.assemble import StageResults, assemble, cite, number_sources
 from service.compose import (
@@ -14,6 +23,7 @@ from service.compose import (
     Composed,
     evidence_texts,
     fill,
+    fold,
     lead_with_best,
     review,
     salvage,
@@ -318,3 +328,122 @@ def test_a_claim_named_but_not_stated_is_not_cited() -> None:
     assert [s.claims for s in reviewed.draft.lede] == [["c2"]]
     cited = cite(reviewed.draft.lede[0], BY_ID, SOURCES)
     assert [c.source for c in cited.citations] == [1]
+
+
+# Folding: one statement per fact, cited to every outlet that states it.
+FOLD_FILLER = (
+    "North Korean leader Kim Jong Un spoke at a ceremony in Pyongyang. The Senate met on "
+    "Wednesday about the infrastructure package. Microsoft and Nokia confirmed the deal."
+)
+KNELT = "North Korean leader Kim Jong Un knelt before portraits of the fallen soldiers."
+KNEELING = "Images showed Kim kneeling in front of the portraits of soldiers who had fallen."
+_FOLD_ARTICLES: list[Article] = []
+"""The articles of the last ``_folded`` call."""
+
+
+def _claim(number: int, item: Article, sentence_id: int, **status: ClaimStatus) -> MergedClaim:
+    text = item.sentence(sentence_id).text
+    support = [Support(article_id=item.id, sentence_ids=[sentence_id], text=text)]
+    state = status.get("status", ClaimStatus.SINGLE_SOURCE)
+    return MergedClaim(
+        id=f"c{number}", kind=ClaimKind.FACT, text=text, support=support, sources=1, status=state
+    )
+
+
+def _folded(
+    first: str,
+    second: str,
+    status: ClaimStatus = ClaimStatus.SINGLE_SOURCE,
+    other: ClaimStatus = ClaimStatus.SINGLE_SOURCE,
+) -> Composed:
+    a = article(f"{first} {FOLD_FILLER}", "alpha")
+    b = article(f"{FOLD_FILLER} {second}", "beta")
+    _FOLD_ARTICLES[:] = [a, b]
+    made = [_claim(1, a, 1, status=status), _claim(2, b, 4, status=other)]
+    return fold(_draft("c1", "c2", claims=made), {c.id: c for c in made}, [a, b])
+
+
+def test_two_outlets_stating_one_fact_in_two_sentences_become_one_sentence_citing_both() -> None:
+    folded = _folded(KNELT, KNEELING)
+    [sentence] = folded.draft.all_sentences()
+    assert (sentence.text, sentence.claims) == (KNELT, ["c1", "c2"])
+    sources = [a.id for a in _FOLD_ARTICLES]
+    numbered = number_sources(list(_FOLD_ARTICLES))
+    cited = cite(sentence, {c.id: c for c in folded.claims}, numbered)
+    assert cited.status is ClaimStatus.CORROBORATED  # two outlets back it: not "one source"
+    assert {a for c in folded.claims for s in c.support for a in [s.article_id]} == set(sources)
+    assert [d.reason for d in folded.dropped] == [
+        "states the fact of an earlier sentence, which cites its sources too"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (KNELT, "Kim Jong Un hugged the returning soldiers at the ceremony in Pyongyang."),
+        (
+            "Senator Manchin voted to advance the infrastructure package on Wednesday.",
+            "Senator Sinema voted to advance the infrastructure package on Wednesday.",
+        ),
+        (
+            "Officials said 15,000 North Korean troops were sent to fight for Russia.",
+            "North Korea sent about 10,000 troops to fight for Russia, officials said.",
+        ),
+    ],
+)
+def test_sentences_stating_different_facts_or_figures_are_never_folded(
+    first: str, second: str
+) -> None:
+    assert len(_folded(first, second).draft.all_sentences()) == 2
+
+
+def test_a_contested_claims_sentence_is_never_folded_into_another() -> None:
+    assert len(_folded(KNELT, KNEELING, ClaimStatus.CONTESTED).draft.all_sentences()) == 2
+
+
+def test_an_outlets_other_sentence_is_another_fact() -> None:
+    a = article(f"{KNELT} {KNEELING} {FOLD_FILLER}", "alpha")
+    made = [_claim(1, a, 1), _claim(2, a, 2)]
+    folded = fold(_draft("c1", "c2", claims=made), {c.id: c for c in made}, [a])
+    assert len(folded.draft.all_sentences()) == 2
+
+
+def test_the_top_up_never_adds_a_claim_aligned_with_a_sentence_already_said() -> None:
+    a = article(f"{KNELT} {FOLD_FILLER}", "alpha")
+    b = article(f"{FOLD_FILLER} {KNEELING}", "beta")
+    made = [_claim(1, a, 1), _claim(2, b, 4)]
+    assert fill(_draft("c1", claims=made), made, [a, b]).filled == []
+
+
+def test_the_top_up_prefers_an_outlets_claim_no_other_outlet_echoes() -> None:
+    river = "The river flooded the valley town on Monday night."
+    own = "The council opened a shelter for families in the sports hall on Tuesday."
+    a = article(f"{river} {KNELT} {FOLD_FILLER}", "alpha")
+    b = article(f"{KNEELING} {own} {FOLD_FILLER}", "beta")
+    made = [_claim(1, a, 1), _claim(2, b, 1), _claim(3, b, 2), _claim(4, a, 2)]
+    added = [s.claims for s in fill(_draft("c1", claims=made), made, [a, b]).filled]
+    # beta's own angle, not its claim echoing alpha's, which is said once, by alpha
+    assert ["c3"] in added
+    assert ["c2"] not in added
+
+
+def test_the_other_side_of_a_disputed_figure_is_left_to_where_sources_differ() -> None:
+    fifteen = "Officials said 15,000 North Korean troops were sent to fight for Russia."
+    ten = "North Korea sent about 10,000 troops to fight for Russia, officials said."
+    folded = _folded(fifteen, ten, ClaimStatus.CONTESTED, ClaimStatus.CONTESTED)
+    assert [s.text for s in folded.draft.all_sentences()] == [fifteen]
+    assert "Where sources differ" in folded.dropped[0].reason
+
+
+def test_a_disputed_figure_never_drops_a_sentence_about_another_fact() -> None:
+    fifteen = "Officials said 15,000 North Korean troops were sent to fight for Russia."
+    other = "About 600 North Korean soldiers were killed and buried in Pyongyang, Seoul said."
+    folded = _folded(fifteen, other, ClaimStatus.CONTESTED, ClaimStatus.CONTESTED)
+    assert len(folded.draft.all_sentences()) == 2
+
+
+def test_a_disputed_figure_never_drops_a_sentence_disputing_another_quantity() -> None:
+    sent = "Officials said 15,000 North Korean troops were sent to fight for Russia."
+    killed = "Officials said 600 North Korean troops were killed fighting for Russia."
+    folded = _folded(sent, killed, ClaimStatus.CONTESTED, ClaimStatus.CONTESTED)
+    assert len(folded.draft.all_sentences()) == 2

@@ -3,6 +3,7 @@
 import pytest
 
 from schemas import ClaimStatus
+from service.align import agreeing, same_value
 from service.merge import merge
 from service.verify import numbers
 from tests.helpers import article, claims
@@ -201,3 +202,47 @@ def test_a_claim_joins_only_statements_of_what_it_says() -> None:
     c = article("Kim hugged the weeping families of soldiers and comforted them.", "c")
     merged = merge([claims(x, (x.sentences[0].text, [1])) for x in (a, b, c)], [a, b, c])
     assert [[s.article_id for s in m.support] for m in merged] == [[a.id, b.id], [c.id, b.id]]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (  # a side figure told vaguely by one outlet, exactly by the other
+            "About 600 North Korean soldiers have been killed and thousands more wounded, "
+            "Seoul said.",
+            "Seoul said around 600 North Korean soldiers had been killed, while more than "
+            "4,000 had been wounded.",
+        ),
+        (  # one figure rounded by one outlet, exact in the other
+            "The couple paid nearly $44 million in federal taxes over eight years.",
+            "Over eight years the couple paid $43,885,310 in federal taxes.",
+        ),
+    ],
+)
+def test_one_figure_told_at_another_precision_is_one_fact(first: str, second: str) -> None:
+    assert len(_merged_pair(first, second)) == 1
+
+
+@pytest.mark.parametrize(
+    ("exact", "other", "same"),
+    [
+        ("43885310", "44000000", True),
+        ("43885310", "43000000", True),
+        ("4000", "thousand", True),
+        ("600", "hundred", True),
+        ("600", "thousand", False),
+        ("1000", "600", False),
+        ("1200000000000", "1000000000000", False),
+        ("15000", "10000", False),
+    ],
+)
+def test_values_are_one_figure_only_up_to_rounding_or_a_vague_count(
+    exact: str, other: str, same: bool
+) -> None:
+    assert same_value(exact, other) is same
+    assert same_value(other, exact) is same
+
+
+def test_statements_agree_when_one_gives_the_others_values_among_its_own() -> None:
+    assert agreeing(frozenset({"600", "1000"}), frozenset({"600"}))
+    assert not agreeing(frozenset({"600", "1000"}), frozenset({"600", "4000"}))
