@@ -43,10 +43,11 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from schemas import Article, Removal, RemovedKind, SetAside
+from schemas import Article, Removal, RemovedKind, Sentence, SetAside
 from schemas.article import covered_by
 from service.guard import hostile_lines
 from service.ingest import CJK
+from service.openers import opener
 from service.verify import names, normal, stems
 
 COMMENTS_START = re.compile(
@@ -491,9 +492,39 @@ def _distinct(removals: list[Removal]) -> list[Removal]:
     return kept
 
 
+def _without_openers(article: Article) -> Article:
+    """The article with the dateline or label opening a kept sentence set aside, and the
+    sentence starting after it: its id stays, and its text is still ``text[start:end]``."""
+    removed = covered_by(article.removed)
+    paragraphs = {start for start, _, _ in _lines(article.text)}
+    sentences, cuts = [], []
+    for sentence in article.sentences:
+        found = None if removed(sentence.start) else _opener(sentence, paragraphs)
+        if found is not None:
+            sentence, cut = found
+            cuts.append(cut)
+        sentences.append(sentence)
+    if not cuts:
+        return article
+    return _with_removed(article.model_copy(update={"sentences": sentences}), cuts)
+
+
+def _opener(sentence: Sentence, paragraphs: set[int]) -> tuple[Sentence, Removal] | None:
+    """The sentence less the dateline or label opening it, and that span; None if none."""
+    found = opener(sentence.text, sentence.start in paragraphs)
+    if found is None:
+        return None
+    length, reason = found
+    start = sentence.start + length
+    rest = sentence.model_copy(update={"start": start, "text": sentence.text[length:]})
+    cut = Removal(kind=RemovedKind.BOILERPLATE, start=sentence.start, end=start, reason=reason)
+    return rest, cut
+
+
 def _set_aside(articles: Sequence[Article]) -> list[Article]:
     first = [
-        _without_furniture(a.model_copy(update={"removed": _line_removals(a)})) for a in articles
+        _without_openers(_without_furniture(a.model_copy(update={"removed": _line_removals(a)})))
+        for a in articles
     ]
     if len(first) < OFF_TOPIC_MIN_ARTICLES:
         return first
