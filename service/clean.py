@@ -25,6 +25,11 @@ Rules, in order, each general rather than tuned to any one site:
   40% shared, with four other articles or more; a lower bar with fewer, as fewer articles
   share fewer words: 28% with two others).
 
+A dateline or newsletter label opening a kept sentence ("WASHINGTON (AP) —", "Why it
+matters:", :mod:`service.openers`) is set aside as boilerplate and the rest of the sentence
+kept: the sentence keeps its id and its end, and starts after the cut (its text is still
+``text[start:end]``, so citations and highlighting by offsets cover only the words kept).
+
 Last, sentences over 1,500 characters, and whatever exceeds 12,000 characters of kept text
 per article (one span, from the first sentence past the limit to the end), are set aside as
 too long (the model's context is small).
@@ -345,7 +350,8 @@ def suspected_injections(articles: Sequence[Article]) -> list[SetAside]:
 
 
 def clean(articles: Sequence[Article]) -> list[Article]:
-    """The articles with removals and duplicates recorded; text, sentences and ids unchanged."""
+    """The articles with removals and duplicates recorded; text and ids unchanged (a sentence
+    opened by a dateline or label set aside starts after it)."""
     return mark_duplicates([_with_removed(a, _too_long(a)) for a in _set_aside(articles)])
 
 
