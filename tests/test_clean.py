@@ -274,3 +274,17 @@ def test_an_article_wholly_about_another_story_is_set_aside_with_a_warning() -> 
     assert cleaned[2].kept == []
     (warning,) = set_aside_warnings(cleaned)
     assert warning.startswith("2.txt: 100% of its text set aside (the whole article is another")
+
+
+def test_neither_the_model_nor_a_claim_ever_sees_the_cut_opener() -> None:
+    import json
+
+    from service.extract import extraction_request, parse_extraction
+
+    (article,) = clean([make_article(OPENED, "page.txt", "Local")])
+    shown = json.dumps(extraction_request(article).messages, ensure_ascii=False)
+    assert "WASHINGTON" not in shown
+    assert "Why it matters" not in shown
+    reply = {"claims": [{"evidence": [1], "kind": "fact"}], "summary": "A budget was approved."}
+    (claim,) = parse_extraction(json.dumps(reply), article).extraction.claims
+    assert claim.text == "The council approved a new budget of $4 million on Monday."
