@@ -114,7 +114,8 @@ class Article(Documented):
     text: str
     """The full text the sentence offsets refer to."""
     sentences: list[Sentence]
-    """The whole text split into sentences, in order (ids do not change with clean-up)."""
+    """The whole text split into sentences, in order (ids do not change with clean-up; a
+    sentence opened by a dateline or label it set aside starts after it)."""
     removed: list[Removal] = []
     """Spans set aside by the clean-up (boilerplate, captions, comments, ...), with why."""
 

@@ -25,6 +25,11 @@ Rules, in order, each general rather than tuned to any one site:
   40% shared, with four other articles or more; a lower bar with fewer, as fewer articles
   share fewer words: 28% with two others).
 
+A dateline or newsletter label opening a kept sentence ("WASHINGTON (AP) —", "Why it
+matters:", :mod:`service.openers`) is set aside as boilerplate and the rest of the sentence
+kept: the sentence keeps its id and its end, and starts after the cut (its text is still
+``text[start:end]``, so citations and highlighting by offsets cover only the words kept).
+
 Last, sentences over 1,500 characters, and whatever exceeds 12,000 characters of kept text
 per article (one span, from the first sentence past the limit to the end), are set aside as
 too long (the model's context is small).
@@ -43,10 +48,11 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from schemas import Article, Removal, RemovedKind, SetAside
+from schemas import Article, Removal, RemovedKind, Sentence, SetAside
 from schemas.article import covered_by
 from service.guard import hostile_lines
 from service.ingest import CJK
+from service.openers import opener
 from service.verify import names, normal, stems
 
 COMMENTS_START = re.compile(
@@ -344,7 +350,8 @@ def suspected_injections(articles: Sequence[Article]) -> list[SetAside]:
 
 
 def clean(articles: Sequence[Article]) -> list[Article]:
-    """The articles with removals and duplicates recorded; text, sentences and ids unchanged."""
+    """The articles with removals and duplicates recorded; text and ids unchanged (a sentence
+    opened by a dateline or label set aside starts after it)."""
     return mark_duplicates([_with_removed(a, _too_long(a)) for a in _set_aside(articles)])
 
 
@@ -491,9 +498,39 @@ def _distinct(removals: list[Removal]) -> list[Removal]:
     return kept
 
 
+def _without_openers(article: Article) -> Article:
+    """The article with the dateline or label opening a kept sentence set aside, and the
+    sentence starting after it: its id stays, and its text is still ``text[start:end]``."""
+    removed = covered_by(article.removed)
+    paragraphs = {start for start, _, _ in _lines(article.text)}
+    sentences, cuts = [], []
+    for sentence in article.sentences:
+        found = None if removed(sentence.start) else _opener(sentence, paragraphs)
+        if found is not None:
+            sentence, cut = found
+            cuts.append(cut)
+        sentences.append(sentence)
+    if not cuts:
+        return article
+    return _with_removed(article.model_copy(update={"sentences": sentences}), cuts)
+
+
+def _opener(sentence: Sentence, paragraphs: set[int]) -> tuple[Sentence, Removal] | None:
+    """The sentence less the dateline or label opening it, and that span; None if none."""
+    found = opener(sentence.text, sentence.start in paragraphs)
+    if found is None:
+        return None
+    length, reason = found
+    start = sentence.start + length
+    rest = sentence.model_copy(update={"start": start, "text": sentence.text[length:]})
+    cut = Removal(kind=RemovedKind.BOILERPLATE, start=sentence.start, end=start, reason=reason)
+    return rest, cut
+
+
 def _set_aside(articles: Sequence[Article]) -> list[Article]:
     first = [
-        _without_furniture(a.model_copy(update={"removed": _line_removals(a)})) for a in articles
+        _without_openers(_without_furniture(a.model_copy(update={"removed": _line_removals(a)})))
+        for a in articles
     ]
     if len(first) < OFF_TOPIC_MIN_ARTICLES:
         return first

@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-LEAVES = {"_exceptions", "settings", "guard", "prompts", "cache"}
+LEAVES = {"_exceptions", "settings", "guard", "openers", "prompts", "cache"}
 STAGES = [
     "fetch",
     "readers",

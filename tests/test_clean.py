@@ -55,6 +55,55 @@ def test_removals_keep_ids_and_offsets(seeds: Path) -> None:
             assert after.text[removal.start : removal.end].strip()
 
 
+OPENED = """\
+WASHINGTON (AP) \u2014 The council approved a new budget of $4 million on Monday.
+Why it matters: The city had run out of money for its schools in the spring.
+The mayor said the vote was a good day. Summary: The budget passed by a wide margin.
+U.S. - China talks resumed on Monday in Geneva after a pause.
+"""
+
+
+def test_a_dateline_or_label_is_set_aside_and_the_rest_of_its_sentence_kept() -> None:
+    before = make_article(OPENED, "page.txt", "Local")
+    (after,) = clean([before])
+    assert [s.text for s in after.kept] == [
+        "The council approved a new budget of $4 million on Monday.",
+        "The city had run out of money for its schools in the spring.",
+        "The mayor said the vote was a good day.",
+        "The budget passed by a wide margin.",
+        "U.S. - China talks resumed on Monday in Geneva after a pause.",
+    ]
+    assert [s.id for s in after.sentences] == [s.id for s in before.sentences]
+    for sentence in after.sentences:
+        assert after.text[sentence.start : sentence.end] == sentence.text
+        assert after.sentence(sentence.id) == sentence
+    assert [(r.reason, after.text[r.start : r.end].strip()) for r in after.removed] == [
+        ("a dateline", "WASHINGTON (AP) \u2014"),
+        ("a newsletter label", "Why it matters:"),
+        ("a newsletter label", "Summary:"),
+    ]
+
+
+def test_a_sentence_cut_after_its_opener_ends_where_it_did() -> None:
+    before = make_article(OPENED, "page.txt", "Local")
+    (after,) = clean([before])
+    for old, new in zip(before.sentences, after.sentences, strict=True):
+        assert new.end == old.end
+        assert old.start <= new.start
+        assert old.text.endswith(new.text)
+
+
+def test_only_kept_sentences_are_cut_and_a_set_aside_line_stays_whole() -> None:
+    caption = (
+        "WASHINGTON (AP) \u2014 The mayor greets voters outside the hall. (Jane Doe/Getty Images)"
+    )
+    (article,) = clean([make_article(f"{caption}\n{STORY}", "page.txt", "Local")])
+    assert [(r.kind, r.start, r.end) for r in article.removed] == [
+        (RemovedKind.CAPTION, 0, len(caption))
+    ]
+    assert [s.text for s in article.kept] == [STORY]
+
+
 ARTICLE = """\
 Share this article
 The council approved a new budget of $4 million on Monday after a long debate.
@@ -225,3 +274,17 @@ def test_an_article_wholly_about_another_story_is_set_aside_with_a_warning() -> 
     assert cleaned[2].kept == []
     (warning,) = set_aside_warnings(cleaned)
     assert warning.startswith("2.txt: 100% of its text set aside (the whole article is another")
+
+
+def test_neither_the_model_nor_a_claim_ever_sees_the_cut_opener() -> None:
+    import json
+
+    from service.extract import extraction_request, parse_extraction
+
+    (article,) = clean([make_article(OPENED, "page.txt", "Local")])
+    shown = json.dumps(extraction_request(article).messages, ensure_ascii=False)
+    assert "WASHINGTON" not in shown
+    assert "Why it matters" not in shown
+    reply = {"claims": [{"evidence": [1], "kind": "fact"}], "summary": "A budget was approved."}
+    (claim,) = parse_extraction(json.dumps(reply), article).extraction.claims
+    assert claim.text == "The council approved a new budget of $4 million on Monday."
