@@ -10,8 +10,6 @@ The nightly email digest (``brief digest run``) lives in :mod:`service.digest`;
 ``python -m service`` is the ``brief`` command.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from schemas import Article, Briefing, BriefSentence, Citation, MergedClaim, Source
 from service._exceptions import (
     BriefError,
@@ -33,10 +31,18 @@ from service.pipeline import abrief, brief
 from service.render import render
 from service.settings import Settings
 
-try:
-    __version__ = version("newsbrief")
-except PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> str:
+    # the version is read from the installed metadata when asked for: importing
+    # importlib.metadata costs a run that never asks (a tenth of a cached re-run)
+    if name != "__version__":
+        raise AttributeError(f"module 'service' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("newsbrief")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
 
 __all__ = [
     "Article",

@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 import click
 
 from schemas import Briefing
-from service import __version__
 from service._exceptions import BriefError
 from service.cli_support import (
     EXIT_BUSY,
@@ -139,7 +138,7 @@ def main() -> None:
 @main.command(
     "brief", cls=RootUsage, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]}
 )
-@click.version_option(__version__, "-V", "--version", prog_name="brief")
+@click.version_option(None, "-V", "--version", package_name="newsbrief", prog_name="brief")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option(
     "-m", "--model", help="litellm model string, or 'embedded' (default) for the local model."
