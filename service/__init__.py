@@ -44,6 +44,7 @@ def __getattr__(name: str) -> str:
     except PackageNotFoundError:  # a source tree that was never installed
         return "0+unknown"
 
+
 __all__ = [
     "Article",
     "BriefError",
