@@ -122,18 +122,32 @@ async def compose(
     gateway: Gateway, claims: Sequence[MergedClaim], articles: Sequence[Article], reasks: int
 ) -> Composed:
     """A draft whose every sentence names existing claims and passes the checks."""
+    return finish(await draft(gateway, claims, articles, reasks), claims, articles)
+
+
+async def draft(
+    gateway: Gateway, claims: Sequence[MergedClaim], articles: Sequence[Article], reasks: int
+) -> Composed:
+    """The model's draft, validated (re-asked) or salvaged; not yet checked (:func:`finish`)."""
     known = {c.id for c in claims}
     request = compose_request(claims, len(articles))
     try:
-        draft = await ask(
+        written = await ask(
             gateway,
             request,
             lambda content: Draft.model_validate(load_json(content), context={"claim_ids": known}),
             reasks,
         )
-        composed = Composed(draft, [])
+        return Composed(written, [])
     except ReplyInvalidError as error:
-        composed = salvage(error, known)
+        return salvage(error, known)
+
+
+def finish(
+    composed: Composed, claims: Sequence[MergedClaim], articles: Sequence[Article]
+) -> Composed:
+    """The draft checked sentence by sentence, led by its best-corroborated sentences, topped
+    up and folded: everything after the model, worked out by code alone."""
     by_id = {c.id: c for c in claims}
     reviewed = lead_with_best(review(composed, by_id, evidence_texts(claims, articles)), by_id)
     return fold(fill(reviewed, claims, articles), by_id, articles)

@@ -26,7 +26,7 @@ from service._exceptions import (
 from service.assemble import StageResults, assemble, number_sources
 from service.cache import ResponseCache, StageCache, code_fingerprint
 from service.clean import clean, originals, set_aside_warnings, suspected_injections
-from service.compose import Composed, compose, from_claims_only
+from service.compose import Composed, draft, finish, from_claims_only
 from service.extract import claims_of_copies, extract
 from service.gateway import Endpoint, Gateway, LiteLLMEndpoint
 from service.ingest import Options, ingest, split_sentences
@@ -323,10 +323,14 @@ def _budget_note(error: BudgetExceededError) -> str:
 async def _compose(
     gateway: Gateway, merged: list[MergedClaim], read: list[Article], progress: Progress
 ) -> tuple[Composed, list[Skipped]]:
-    """The composed draft; when the budget is spent, one made from the claims, and why."""
+    """The composed draft (its checks worked out once per draft, claims and code, then taken
+    from the stage cache); when the budget is spent, one made from the claims, and why."""
     progress.stage("Writing the briefing", 1)
     try:
-        return await compose(gateway, merged, read, gateway.settings.reasks), []
+        written = await draft(gateway, merged, read, gateway.settings.reasks)
+        given = "\n\n".join(_as_json(m) for m in ([written.draft], written.dropped, merged, read))
+        work = partial(finish, written, merged, read)
+        return stage_cache(gateway.cache).memo("finish", given, work, Composed), []
     except BudgetExceededError as error:
         skipped = Skipped(stage="compose", subject="briefing", reason=_budget_note(error))
         return from_claims_only(merged, read), [skipped]
