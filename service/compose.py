@@ -9,7 +9,7 @@ is re-asked; if the last reply still does, the offending sentences are dropped a
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -26,8 +26,6 @@ from schemas import (
 )
 from schemas.compose import RESERVED_KEYS, heading_key, plain_heading
 from service._exceptions import BriefingError, ReplyInvalidError
-from service.align import MIN_SIMILARITY, Aligner, agreeing
-from service.figures import by_sentence
 from service.gateway import Gateway, ModelRequest
 from service.guard import as_data, folded, hostile
 from service.prompts import load_prompt
@@ -41,6 +39,9 @@ from service.verify import (
     unbacked_quotes,
     ungrounded,
 )
+
+if TYPE_CHECKING:  # the aligner and the figures are imported when a briefing is finished:
+    from service.align import Aligner  # a re-run whose finish is cached never loads them
 
 WORD_SHARE = 0.4
 """The most a briefing topped up from the claims may say, as a share of its articles'
@@ -404,13 +405,21 @@ def fill(
     return replace(composed, filled=[*composed.filled, *added])
 
 
-def _aligner(articles: Sequence[Article]) -> Aligner:
+def _aligner(articles: Sequence[Article]) -> "Aligner":
+    from service.align import Aligner
+
     return Aligner([s.text for a in articles for s in a.kept])
 
 
-MIN_ECHO = MIN_SIMILARITY / 2
-"""Similarity (see ``align``) from which another outlet's claim, passing the alignment
+ECHO_SHARE = 0.5
+"""Share of ``align.MIN_SIMILARITY`` from which another outlet's claim, passing the alignment
 guards, echoes a claim: the claim is then not that outlet's own angle."""
+
+
+def _echoes(aligner: "Aligner", a: str, b: str) -> bool:
+    from service.align import MIN_SIMILARITY
+
+    return aligner.similarity(a, b) >= MIN_SIMILARITY * ECHO_SHARE
 
 
 @dataclass
@@ -419,7 +428,7 @@ class _TopUp:
 
     said: list[str]
     cited: set[tuple[str, int]]
-    aligner: Aligner
+    aligner: "Aligner"
 
     def ranked(self, claims: Sequence[MergedClaim]) -> list[MergedClaim]:
         """The shown claims in the order the top-up tries them: the disputed figures first
@@ -436,7 +445,7 @@ class _TopUp:
         own = claim.support[0].article_id
         return any(
             self.aligner.compatible(claim.text, other.text)
-            and self.aligner.similarity(claim.text, other.text) >= MIN_ECHO
+            and _echoes(self.aligner, claim.text, other.text)
             for other in shown
             if own not in {s.article_id for s in other.support}
         )
@@ -543,6 +552,8 @@ class _Folder:
         self.claims = claims
         self.aligner = _aligner(articles)
         self.text_of = {(a.id, s.id): s.text for a in articles for s in a.kept}
+        from service.figures import by_sentence
+
         self.table = by_sentence(articles)
         self.every: list[DraftSentence] = []
         self.gained: dict[int, list[str]] = {}
@@ -573,14 +584,13 @@ class _Folder:
         (``figures``), and the rest of what they say aligns."""
         if not (self._contested(kept) and self._contested(later)):
             return False
+        from service.align import agreeing
+
         mine, theirs = self._figures(kept), self._figures(later)
         if not any(not agreeing(mine[k], theirs[k]) for k in mine.keys() & theirs.keys()):
             return False  # not two values of one counted quantity
         a, b = kept.text, later.text
-        return (
-            self.aligner.compatible(a, b, figures=False)
-            and self.aligner.similarity(a, b) >= MIN_ECHO
-        )
+        return self.aligner.compatible(a, b, figures=False) and _echoes(self.aligner, a, b)
 
     def _figures(self, sentence: DraftSentence) -> dict[int, frozenset[str]]:
         # the values its source sentences give, by counted quantity (see ``figures``)
