@@ -28,7 +28,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import snowballstemmer  # type: ignore[import-untyped]
 
@@ -94,8 +94,10 @@ class Features:
         yield from (("word", w) for w in self.words)
 
 
+@lru_cache(maxsize=16384)
 def features(text: str) -> Features:
-    """The features of one sentence."""
+    """The features of one sentence (worked out once: the merge, the top-up and the fold each
+    build an aligner over the same sentences)."""
     named = frozenset(names(text) | _leading_name(text))
     words = [w.strip("'-") for w in _WORD.findall(normal(text))]
     content = [w for w in words if _content(w) and w not in named]
