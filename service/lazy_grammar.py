@@ -35,6 +35,7 @@ class LazyGrammarSampler(_internals.LlamaSampler):  # type: ignore[misc]
 
     grammar: Any = None
     data: np.ndarray[Any, np.dtype[Any]] = np.empty(0, dtype=TOKEN_DATA)
+    ids: np.ndarray[Any, np.dtype[Any]] = np.empty(0, dtype=np.int32)
 
     def add_grammar(self, model: Any, grammar: Any) -> None:
         self.grammar = llama_cpp.llama_sampler_init_grammar(
@@ -42,6 +43,7 @@ class LazyGrammarSampler(_internals.LlamaSampler):  # type: ignore[misc]
         )
         size = llama_cpp.llama_vocab_n_tokens(model.vocab)
         self.data = np.zeros(size, dtype=TOKEN_DATA)  # reused: only the logits change per token
+        self.ids = np.arange(size, dtype=np.int32)
         self._exit_stack.callback(llama_cpp.llama_sampler_free, self.grammar)
 
     def sample(self, ctx: Any, idx: int = -1) -> int:
@@ -57,7 +59,7 @@ class LazyGrammarSampler(_internals.LlamaSampler):  # type: ignore[misc]
     def _pick(self, ctx: Any, idx: int, grammar: bool) -> int:
         logits = llama_cpp.llama_get_logits_ith(ctx.ctx, idx)
         data = self.data
-        data["id"] = np.arange(len(data), dtype=np.int32)  # samplers may reorder the array
+        data["id"] = self.ids  # samplers may have reordered the array
         data["logit"] = np.ctypeslib.as_array(logits, shape=(len(data),))
         data["p"] = 0.0
         candidates = _array(data)
