@@ -24,7 +24,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +51,7 @@ class Reading:
     waiting: int
     at: float
     busy: int = 0
-    """Nanoseconds every CPU of the machine was busy (``/proc/stat``), ours included."""
+    """Nanoseconds the CPUs this process may use were busy (``/proc/stat``), ours included."""
 
 
 def schedstat(text: str) -> tuple[int, int]:
@@ -60,10 +60,17 @@ def schedstat(text: str) -> tuple[int, int]:
     return int(ran), int(waited)
 
 
-def busy_ns(stat: str) -> int:
-    """Nanoseconds all CPUs were busy (not idle, not waiting for I/O), from ``/proc/stat``."""
-    fields = [int(v) for v in stat.split("\n", 1)[0].split()[1:9]]
-    return (sum(fields) - fields[3] - fields[4]) * 1_000_000_000 // CLOCK_TICKS
+def busy_ns(stat: str, cpus: Iterable[int]) -> int:
+    """Nanoseconds the given CPUs were busy (not idle, not waiting for I/O), from
+    ``/proc/stat``: only the CPUs this process may use, not the whole host's."""
+    wanted = {f"cpu{n}" for n in cpus}
+    ticks = 0
+    for line in stat.splitlines():
+        name, *fields = line.split()
+        if name in wanted:
+            values = [int(v) for v in fields[:8]]
+            ticks += sum(values) - values[3] - values[4]
+    return ticks * 1_000_000_000 // CLOCK_TICKS
 
 
 def read(tasks: Path = Path("/proc/self/task"), stat: Path = Path("/proc/stat")) -> Reading:
@@ -75,7 +82,8 @@ def read(tasks: Path = Path("/proc/self/task"), stat: Path = Path("/proc/stat"))
         except OSError:
             continue
         ran, waited = ran + one[0], waited + one[1]
-    busy = busy_ns(stat.read_text(encoding="ascii")) if stat.exists() else 0
+    usable = os.sched_getaffinity(0)
+    busy = busy_ns(stat.read_text(encoding="ascii"), usable) if stat.exists() else 0
     return Reading(ran, waited, time.monotonic(), busy)
 
 

@@ -91,8 +91,12 @@ def test_while_others_use_the_cpus_left_a_thread_more_is_tried_only_after_the_lo
 
 
 def test_the_machines_busy_time_and_what_others_did_are_read_from_proc_stat() -> None:
-    stat = "cpu  900 0 300 5000 100 0 0 0 0 0\ncpu0 400 0 100 2500 50 0 0 0 0 0\n"
-    assert busy_ns(stat) == 1200 * 1_000_000_000 // CLOCK_TICKS
+    stat = (
+        "cpu  907 0 300 14000 100 0 0 0 0 0\ncpu0 400 0 100 2500 50 0 0 0 0 0\n"
+        "cpu1 500 0 200 2500 50 0 0 0 0 0\ncpu2 7 0 0 9000 0 0 0 0 0 0\nintr 12345\n"
+    )
+    assert busy_ns(stat, [0, 1]) == 1200 * 1_000_000_000 // CLOCK_TICKS  # cpu2 is not ours
+    assert busy_ns(stat, [2]) == 7 * 1_000_000_000 // CLOCK_TICKS
     before = Reading(running=0, waiting=0, at=0.0, busy=0)
     after = Reading(running=int(0.5e9), waiting=0, at=1.0, busy=int(1.5e9))
     assert others(before, after) == 1.0
