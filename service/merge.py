@@ -30,6 +30,7 @@ from schemas import (
     Support,
 )
 from service.align import MIN_SHARED_WORDS, Aligner, agreeing, compatible_numbers
+from service.embed import Embedder
 from service.figures import attribution, by_sentence
 from service.verify import numbers, overlap, stems
 
@@ -80,10 +81,7 @@ class _Group:
             return 0.0
         # each statement is compared with the claim's own (its first): a group does not
         # drift, statement by statement, from what its claim says
-        first = self.members[0].text
-        return (
-            aligner.similarity(member.text, first) if aligner.aligned(member.text, first) else 0.0
-        )
+        return aligner.affinity(member.text, self.members[0].text)
 
 
 def same_figures(a: Figures, b: Figures) -> bool:
@@ -101,12 +99,15 @@ def conflict(a: Figures, b: Figures) -> bool:
     return any(not agreeing(a[k], b[k]) for k in a.keys() & b.keys())
 
 
-def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[MergedClaim]:
-    """Merged claims, in order of first appearance, ids ``c1``, ``c2``, ..."""
+def merge(
+    claims: Sequence[ArticleClaims], articles: Sequence[Article], embedder: Embedder | None = None
+) -> list[MergedClaim]:
+    """Merged claims, in order of first appearance, ids ``c1``, ``c2``, ... With an
+    ``embedder`` (``service.embed``), paraphrases align too."""
     by_id = {a.id: a for a in articles}
     source_of = {a.id: by_id.get(a.duplicate_of or a.id, a).source for a in articles}
     table = by_sentence(articles)
-    aligner = Aligner([s.text for a in articles for s in a.kept])
+    aligner = Aligner([s.text for a in articles for s in a.kept], embedder)
     groups: list[_Group] = []
     for item in claims:
         article = by_id[item.article_id]
@@ -185,7 +186,12 @@ def _best_statement(
     found = next((s for s in article.kept if _states(group, mine, s, article.id, known)), None)
     if found is not None:
         return found
-    candidates = [s for s in article.kept if (article.id, s.id) in near]
+    first = group.members[0].text
+    candidates = [
+        s
+        for s in article.kept
+        if (article.id, s.id) in near or known.aligner.paraphrase(first, s.text)
+    ]
     scored = [
         (group.aligned(_member(article, s, known.table), known.aligner), s.id) for s in candidates
     ]

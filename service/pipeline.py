@@ -27,6 +27,8 @@ from service.assemble import StageResults, assemble, number_sources
 from service.cache import ResponseCache, StageCache, code_fingerprint
 from service.clean import clean, originals, set_aside_warnings, suspected_injections
 from service.compose import Composed, draft, finish, from_claims_only
+from service.embed import WEIGHTS_SHA256 as EMBEDDER_SHA256
+from service.embed import present as embed_present
 from service.extract import claims_of_copies, extract
 from service.gateway import Endpoint, Gateway, LiteLLMEndpoint
 from service.ingest import Options, ingest, split_sentences
@@ -259,7 +261,8 @@ async def brief_prepared(
     claims, unread = await _extract_all(gateway, originals(prepared.usable), progress)
     claims = [*claims, *claims_of_copies(claims, prepared.usable)]  # copies: not sent
     read = _read(prepared.usable, claims, unread)
-    merged, differ = consolidate(claims, read, stage_cache(gateway.cache))
+    stages = stage_cache(gateway.cache)
+    merged, differ = consolidate(claims, read, stages, gateway.settings.cache_dir)
     composed, unwritten = await _compose(gateway, merged, read, progress)
     results = StageResults(
         composed=composed,
@@ -297,21 +300,31 @@ Consolidated = tuple[list[MergedClaim], list[Disagreement]]
 
 
 def consolidate(
-    claims: Sequence[ArticleClaims], read: Sequence[Article], stages: StageCache | None = None
+    claims: Sequence[ArticleClaims],
+    read: Sequence[Article],
+    stages: StageCache | None = None,
+    models: Path | None = None,
 ) -> Consolidated:
     """The claims merged across articles, and the figures they disagree on (marked contested);
-    worked out once per claims, articles and code, then taken from ``stages``."""
+    worked out once per claims, articles and code, then taken from ``stages``. Paraphrases
+    align too where the sentence embedder's weights are under ``models`` (``service.embed``)."""
     given = f"{_as_json(claims)}\n\n{_as_json(read)}"
-    work = partial(_consolidate, claims, read)
+    embedded = models is not None and embed_present(models)
+    if embedded:  # another merge: not the lexical one's cached result
+        given += f"\n\nembeddings {EMBEDDER_SHA256}"
+    work = partial(_consolidate, claims, read, models if embedded else None)
     return (stages or stage_cache(None)).memo("consolidate", given, work, tuple)
 
 
-def _consolidate(claims: Sequence[ArticleClaims], read: Sequence[Article]) -> Consolidated:
+def _consolidate(
+    claims: Sequence[ArticleClaims], read: Sequence[Article], models: Path | None
+) -> Consolidated:
     # imported here: a re-run whose merge comes from the cache never loads the merger
+    from service.embed import loaded
     from service.figures import disagreements
     from service.merge import contest, merge
 
-    merged = merge(claims, read)
+    merged = merge(claims, read, loaded(models) if models else None)
     differ = disagreements(read, number_sources(read), merged)
     return contest(merged, differ), differ
 
