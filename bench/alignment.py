@@ -18,10 +18,13 @@ fact's pattern (the key format's rule):
 
     python -m bench.alignment            # per cluster, and the totals
     python -m bench.alignment --samples  # also print the merged groups of 2+ documents
-    python -m bench.alignment --embed    # with sentence embeddings (``make embedder`` first)
-    python -m bench.alignment --sweep    # lexical alone, then embeddings at several cosines
+    python -m bench.alignment --embed minilm  # with sentence embeddings (``make embedder``)
+    python -m bench.alignment --embed minilm --sweep 0.8,0.75,0.7  # totals at each cosine
+    python -m bench.alignment --embed qwen --sweep 0.95,0.9  # the embedded model's embeddings
+    python -m bench.alignment --picked 5  # each article's first five sentences as claims
 """
 
+import argparse
 import sys
 import tomllib
 from collections.abc import Callable, Sequence
@@ -164,18 +167,27 @@ MergeFn = Callable[[Sequence[ArticleClaims], Sequence[Article]], list[MergedClai
 
 def run(clusters: list[Cluster], merger: MergeFn = merge, samples: bool = False) -> Score:
     """Score ``merger`` on every cluster; print a row per cluster and the totals."""
-    total = Score()
     print(f"{'cluster':24} facts recall coverage false-merges redundant merged {'pairs':>9}")
+    total = measure(clusters, merger, samples, show=True)
+    print(_row("total", total))
+    return total
+
+
+def measure(
+    clusters: list[Cluster], merger: MergeFn, samples: bool = False, show: bool = False
+) -> Score:
+    """The total scores of ``merger`` on every cluster (each printed when ``show``)."""
+    total = Score()
     for cluster in clusters:
         merged = merger(every_sentence(cluster.articles), cluster.articles)
         found, wrong = score(cluster, merged)
-        print(_row(cluster.name, found))
+        if show:
+            print(_row(cluster.name, found))
         for name in _COUNTS:
             setattr(total, name, getattr(total, name) + getattr(found, name))
         total.coverage += found.coverage
         if samples:
             _print_samples(cluster, merged, wrong)
-    print(_row("total", total))
     return total
 
 
@@ -203,36 +215,76 @@ def remembering(embedder: embed.Embedder) -> embed.Embedder:
     return embedded
 
 
-COSINES = (0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6)
-"""The embedding thresholds ``--sweep`` measures."""
+def qwen(cache_dir: Path) -> embed.Embedder:
+    """The embedded model's own embeddings (llama.cpp, mean-pooled, normalised): a decoder
+    model, measured against the sentence embedder."""
+    import numpy as np
+    from llama_cpp import Llama
+
+    from service.local_model import ensure_weights
+
+    model = Llama(
+        model_path=str(ensure_weights(cache_dir)),
+        embedding=True,
+        pooling_type=1,  # mean
+        n_ctx=512,
+        n_threads=2,
+        verbose=False,
+    )
+
+    def embedded(texts: Sequence[str]) -> embed.Matrix:
+        rows = np.array([model.embed(t, truncate=True) for t in texts], dtype=np.float32)
+        unit: embed.Matrix = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        return unit
+
+    return embedded
 
 
-def main() -> None:
-    names = sorted(p.stem for p in KEYS.glob("*.toml"))
-    clusters = [load(n) for n in names]
-    samples = "--samples" in sys.argv
-    if not {"--embed", "--sweep"} & set(sys.argv):
-        run(clusters, samples=samples)
-        return
+def embedder_named(name: str) -> embed.Embedder:
+    """``minilm`` (``service.embed``, after ``make embedder``) or ``qwen``, remembering."""
+    if name == "qwen":
+        return remembering(qwen(default_cache_dir()))
     found = embed.load(default_cache_dir())
     if found is None:
         sys.exit("no embedder: fetch its weights with `make embedder` (see service/embed.py)")
-    embedder = remembering(found)
+    return remembering(found)
 
-    def with_embeddings(
-        claims: Sequence[ArticleClaims], articles: Sequence[Article]
-    ) -> list[MergedClaim]:
+
+def embedding(embedder: embed.Embedder) -> MergeFn:
+    """``merge`` with ``embedder``."""
+
+    def merged(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[MergedClaim]:
         return merge(claims, articles, embedder)
 
-    if "--embed" in sys.argv:
-        run(clusters, with_embeddings, samples=samples)
-        return
-    print("lexical alone")
-    run(clusters)
-    for cosine in COSINES:
+    return merged
+
+
+def sweep(clusters: list[Cluster], embedder: embed.Embedder, cosines: Sequence[float]) -> None:
+    """The totals, lexical alone and with embeddings from each of ``cosines``."""
+    print(f"{'cosine':24} facts recall coverage false-merges redundant merged {'pairs':>9}")
+    print(_row("lexical alone", measure(clusters, merge)))
+    for cosine in cosines:
         align.MIN_COSINE = cosine
-        print(f"\nwith embeddings, cosine >= {cosine}")
-        run(clusters, with_embeddings, samples=samples)
+        print(_row(f"embeddings >= {cosine}", measure(clusters, embedding(embedder))), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.alignment", description=__doc__)
+    parser.add_argument("--samples", action="store_true", help="print merged groups")
+    parser.add_argument("--embed", choices=["minilm", "qwen"], help="align with embeddings")
+    parser.add_argument("--sweep", type=str, help="cosines to sweep, e.g. 0.8,0.75,0.7")
+    parser.add_argument("--picked", type=int, help="claims per article (default: all)")
+    given = parser.parse_args()
+    global PICKED
+    PICKED = given.picked
+    clusters = [load(p.stem) for p in sorted(KEYS.glob("*.toml"))]
+    if given.embed is None:
+        run(clusters, samples=given.samples)
+    elif given.sweep:
+        cosines = [float(c) for c in given.sweep.split(",")]
+        sweep(clusters, embedder_named(given.embed), cosines)
+    else:
+        run(clusters, embedding(embedder_named(given.embed)), samples=given.samples)
 
 
 if __name__ == "__main__":

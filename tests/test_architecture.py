@@ -17,6 +17,7 @@ STAGES = [
     "extract",
     "accounts",
     "figures",
+    "embed",
     "align",
     "merge",
     "compose",
