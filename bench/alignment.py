@@ -22,9 +22,11 @@ fact's pattern (the key format's rule):
     python -m bench.alignment --embed minilm --sweep 0.8,0.75,0.7  # totals at each cosine
     python -m bench.alignment --embed qwen --sweep 0.95,0.9  # the embedded model's embeddings
     python -m bench.alignment --picked 5  # each article's first five sentences as claims
+    python -m bench.alignment --embed qwen --separation seeds  # cosines of fact pairs alone
 """
 
 import argparse
+import bisect
 import sys
 import tomllib
 from collections.abc import Callable, Sequence
@@ -268,17 +270,62 @@ def sweep(clusters: list[Cluster], embedder: embed.Embedder, cosines: Sequence[f
         print(_row(f"embeddings >= {cosine}", measure(clusters, embedding(embedder))), flush=True)
 
 
+def separation(clusters: list[Cluster], embedder: embed.Embedder) -> None:
+    """How well a score alone tells apart pairs of sentences (of different documents, each
+    matching some fact) that share a fact from pairs that do not, for the embeddings' cosine and
+    the lexical similarity: the chance that a random same-fact pair scores above a random other
+    pair (ROC AUC), and the share of same-fact pairs above the score 95% and 99% of the other
+    pairs stay under."""
+    scores: dict[str, tuple[list[float], list[float]]] = {
+        "embeddings": ([], []),
+        "lexical": ([], []),
+    }
+    for cluster in clusters:
+        texts = [s.text for a in cluster.articles for s in a.kept]
+        aligner = align.Aligner(texts)
+        tagged = [
+            (cluster.doc_of[a.id], s.text, _fact_ids(s.text, cluster.facts))
+            for a in cluster.articles
+            for s in a.kept
+        ]
+        tagged = [t for t in tagged if t[2]]
+        vectors = embedder([t for _, t, _ in tagged])
+        for i, (doc, text, facts) in enumerate(tagged):
+            for j in range(i + 1, len(tagged)):
+                if doc != tagged[j][0]:
+                    shared = bool(facts & tagged[j][2])
+                    scores["embeddings"][not shared].append(float(vectors[i] @ vectors[j]))
+                    scores["lexical"][not shared].append(aligner.similarity(text, tagged[j][1]))
+    for name, (same, other) in scores.items():
+        print(f"{name:11} {_separated(same, sorted(other))}")
+
+
+def _separated(same: list[float], other: list[float]) -> str:
+    auc = sum(bisect.bisect_left(other, x) for x in same) / max(len(same) * len(other), 1)
+    line = f"pairs {len(same)} same-fact, {len(other)} other; AUC {auc:.3f}"
+    for share in (0.95, 0.99):
+        bar = other[min(int(share * len(other)), len(other) - 1)]
+        caught = sum(x > bar for x in same) / max(len(same), 1)
+        line += f"; above {share:.0%} of the others ({bar:.3f}): {caught:.0%}"
+    return line
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.alignment", description=__doc__)
     parser.add_argument("--samples", action="store_true", help="print merged groups")
     parser.add_argument("--embed", choices=["minilm", "qwen"], help="align with embeddings")
     parser.add_argument("--sweep", type=str, help="cosines to sweep, e.g. 0.8,0.75,0.7")
     parser.add_argument("--picked", type=int, help="claims per article (default: all)")
+    parser.add_argument("--separation", action="store_true", help="cosines of fact pairs")
+    parser.add_argument("clusters", nargs="*", help="default: every key")
     given = parser.parse_args()
     global PICKED
     PICKED = given.picked
-    clusters = [load(p.stem) for p in sorted(KEYS.glob("*.toml"))]
-    if given.embed is None:
+    names = given.clusters or [p.stem for p in sorted(KEYS.glob("*.toml"))]
+    clusters = [load(name) for name in names]
+    if given.embed is not None and given.separation:
+        separation(clusters, embedder_named(given.embed))
+    elif given.embed is None:
         run(clusters, samples=given.samples)
     elif given.sweep:
         cosines = [float(c) for c in given.sweep.split(",")]
