@@ -922,6 +922,8 @@ def _distribution(module: str) -> set[str]:
 OPTIONAL_IMPORTS = {"llama_cpp": "llama-cpp-python", "numpy": "numpy", "uvicorn": "uvicorn"}
 """Imported only in the embedded model's server, which the ``local`` extra installs: each must
 be declared there (by its distribution's name, as it may not be installed to look it up)."""
+EMBED_IMPORTS = {"numpy": "numpy", "safetensors": "safetensors", "tokenizers": "tokenizers"}
+"""Imported only by the sentence embedder (``service/embed.py``): the ``embed`` extra."""
 
 
 @pytest.mark.parametrize(
@@ -933,13 +935,18 @@ def test_every_imported_package_is_declared(
     folders: tuple[str, ...], groups: tuple[str, ...]
 ) -> None:
     declared = _declared(*groups)
-    imported = set().union(*(_imports(ROOT / f) for f in folders)) - set(OPTIONAL_IMPORTS)
+    optional = set(OPTIONAL_IMPORTS) | set(EMBED_IMPORTS)
+    imported = set().union(*(_imports(ROOT / f) for f in folders)) - optional
     undeclared = {m for m in imported if not _distribution(m) & declared}
     assert undeclared == set()
 
 
 def test_class9_what_only_the_model_server_imports_is_declared_in_the_local_extra() -> None:
     assert set(OPTIONAL_IMPORTS.values()) <= _declared("local")
+
+
+def test_class9_what_only_the_sentence_embedder_imports_is_declared_in_the_embed_extra() -> None:
+    assert set(EMBED_IMPORTS.values()) <= _declared("embed")
 
 
 def test_class9_the_html_cleaner_trafilatura_needs_is_declared() -> None:
