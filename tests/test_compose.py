@@ -23,6 +23,7 @@ from service.compose import (
     Composed,
     evidence_texts,
     fill,
+    fit,
     fold,
     lead_with_best,
     review,
@@ -447,3 +448,60 @@ def test_a_disputed_figure_never_drops_a_sentence_disputing_another_quantity() -
     killed = "Officials said 600 North Korean troops were killed fighting for Russia."
     folded = _folded(sent, killed, ClaimStatus.CONTESTED, ClaimStatus.CONTESTED)
     assert len(folded.draft.all_sentences()) == 2
+
+
+def _sentences(*specs: tuple[str, list[str]]) -> Composed:
+    said = [DraftSentence.model_construct(claims=ids, text=text) for text, ids in specs]
+    section = DraftSection.model_construct(heading="More", sentences=said[1:])
+    return Composed(Draft.model_construct(title="T", lede=said[:1], sections=[section]), [])
+
+
+def test_a_sentence_saying_again_what_an_earlier_one_cites_is_dropped_as_a_repeat() -> None:
+    a = article(f"{KNELT} {FOLD_FILLER}", "alpha")
+    b = article(f"{FOLD_FILLER} {KNEELING}", "beta")
+    made = [_claim(1, a, 1), _claim(2, b, 4)]
+    both = f"{KNELT[:-1]}, and {KNEELING[0].lower()}{KNEELING[1:]}"
+    composed = _sentences((both, ["c1", "c2"]), (KNELT, ["c1"]))
+    folded = fold(composed, {c.id: c for c in made}, [a, b])
+    assert [s.text for s in folded.draft.all_sentences()] == [both]
+    assert [d.reason for d in folded.dropped] == [
+        "repeats an earlier sentence, which cites the same source sentences"
+    ]
+
+
+def test_a_sentence_citing_a_source_sentence_again_for_another_fact_is_kept() -> None:
+    a = article(f"{KNELT} {FOLD_FILLER}", "alpha")
+    made = [_claim(1, a, 1), _claim(2, a, 2)]
+    composed = _sentences((KNELT, ["c1", "c2"]), ("Kim spoke in Pyongyang.", ["c2"]))
+    assert len(fold(composed, {c.id: c for c in made}, [a]).draft.all_sentences()) == 2
+
+
+def _long_briefing() -> tuple[Composed, list[MergedClaim], list[Article]]:
+    a = article(f"{KNELT} {FOLD_FILLER}", "alpha")
+    b = article(f"{FOLD_FILLER} {KNEELING}", "beta")
+    made = [_claim(1, a, 1), _claim(2, a, 2), _claim(3, a, 3), _claim(4, b, 4)]
+    composed = _sentences(*((c.text, [c.id]) for c in made))
+    return composed, made, [a, b]
+
+
+def test_a_briefing_longer_than_its_share_of_the_articles_words_is_cut_to_it() -> None:
+    composed, made, articles = _long_briefing()
+    kept_words = sum(len(s.text.split()) for a in articles for s in a.kept)
+    before = sum(len(s.text.split()) for s in composed.draft.all_sentences())
+    assert before > WORD_SHARE * kept_words  # the case: four sentences, two short articles
+    fitted = fit(composed, made, articles)
+    shown = fitted.draft.all_sentences()
+    words = sum(len(s.text.split()) for s in shown)
+    longest = max(len(s.text.split()) for s in composed.draft.all_sentences())
+    assert words <= WORD_SHARE * kept_words + longest / 2  # to the nearest sentence
+    assert shown[0] is composed.draft.lede[0]  # the opening sentence stays
+    cited = {s.article_id for x in shown for c in made if c.id in x.claims for s in c.support}
+    assert cited == {a.id for a in articles}  # no outlet cut out for length
+    assert len(fitted.dropped) == len(composed.draft.all_sentences()) - len(shown) > 0
+    assert all("40% of its articles' words" in d.reason for d in fitted.dropped)
+
+
+def test_a_briefing_within_its_share_is_left_as_it_is() -> None:
+    _, made, articles = _long_briefing()
+    short = _sentences((made[0].text, ["c1"]), (made[3].text, ["c4"]))
+    assert fit(short, made, articles) is short
