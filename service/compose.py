@@ -239,13 +239,13 @@ class _Reviewer:
         sources = [t for c in sentence.claims for t in self.evidence.get(c, [])]
         found = checks(sentence.text, wording)
         problem = ungrounded(sentence.text, wording)
-        text = sentence.text if problem is None else " ".join(wording)
+        text = sentence.text if problem is None else joined(wording)
         claims = [self.claims[c] for c in sentence.claims]
         lost = lost_attributions(text, claims)
         found.append(Check(name="attribution", passed=not lost, detail="; ".join(lost)))
         if lost:
             problem = problem or f"states as fact what its source attributes to {lost[0]}"
-            text = attributed(" ".join(wording), claims)
+            text = attributed(joined(wording), claims)
         text, unquoted = unbacked_quotes(text, sources)
         found.append(_quote_check(unquoted))
         if unquoted and problem is None:
@@ -267,6 +267,15 @@ class _Reviewer:
         if not stated or len(stated) == len(sentence.claims):
             return sentence
         return DraftSentence.model_construct(claims=stated, text=sentence.text)
+
+
+_ENDS = (".", "!", "?", "\u2026", '"', "'", "\u201d", "\u2019", ")")
+
+
+def joined(texts: Sequence[str]) -> str:
+    """Claims' texts told one after another, each ending as a sentence does (a claim drawn
+    from a headline has no full stop, and would run into the next)."""
+    return " ".join(t if t.rstrip().endswith(_ENDS) else f"{t.rstrip()}." for t in texts)
 
 
 def lost_attributions(text: str, claims: Sequence[MergedClaim]) -> list[str]:

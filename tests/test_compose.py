@@ -25,6 +25,7 @@ from service.compose import (
     fill,
     fit,
     fold,
+    joined,
     lead_with_best,
     review,
     salvage,
@@ -505,3 +506,17 @@ def test_a_briefing_within_its_share_is_left_as_it_is() -> None:
     _, made, articles = _long_briefing()
     short = _sentences((made[0].text, ["c1"]), (made[3].text, ["c4"]))
     assert fit(short, made, articles) is short
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "North Korea leader meets families of soldiers killed in Russia's war",
+        "Kim honours the fallen ",
+        "\u91d1\u6b63\u6069\u4f1a\u89c1\u9635\u4ea1\u58eb\u5175\u5bb6\u5c5e",
+    ],
+)
+def test_claims_joined_in_a_repair_each_end_as_a_sentence(headline: str) -> None:
+    said = "Kim knelt before the portraits."
+    text = joined([headline, said, '"They are heroes," KCNA said.'])
+    assert text == f'{headline.rstrip()}. {said} "They are heroes," KCNA said.'
