@@ -223,8 +223,31 @@ class _Reviewer:
         self._claim_sets: set[frozenset[str]] = set()
 
     def sentences(self, sentences: list[DraftSentence]) -> list[DraftSentence]:
-        kept = (self._one(s) for s in sentences)
-        return [s for s in kept if s is not None]
+        return [part for s in sentences for part in self._parts(s)]
+
+    def _parts(self, sentence: DraftSentence) -> list[DraftSentence]:
+        """``sentence`` checked; reworded from several claims backed by different numbers of
+        outlets, it is told as one sentence per claim, each with its own status."""
+        checked = self._one(sentence)
+        if checked is None or checked.text == sentence.text or len(checked.claims) < 2:
+            return [checked] if checked else []
+        statuses = {(self.claims[c].status, self.claims[c].sources) for c in checked.claims}
+        if len(statuses) < 2:
+            return [checked]
+        problem = self.repaired.pop()
+        del self.checks[checked.text]
+        self._claim_sets.discard(frozenset(checked.claims))
+        parts = [self._one(self._own_words(c)) for c in checked.claims]
+        return [self._reworded(p, problem) for p in parts if p is not None]
+
+    def _own_words(self, claim_id: str) -> DraftSentence:
+        claim = self.claims[claim_id]
+        return DraftSentence.model_construct(claims=[claim_id], text=joined([claim.text]))
+
+    def _reworded(self, part: DraftSentence, problem: RepairedSentence) -> DraftSentence:
+        if not self.repaired or self.repaired[-1].replacement != part.text:
+            self.repaired.append(problem.model_copy(update={"replacement": part.text}))
+        return part
 
     def _one(self, sentence: DraftSentence) -> DraftSentence | None:
         sentence = self._cited_only_if_stated(sentence)

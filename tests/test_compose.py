@@ -232,6 +232,33 @@ def test_an_ungrounded_sentence_is_reworded_from_its_claims() -> None:
     assert composed.repaired[0].reason == "states 900, which its sources do not"
 
 
+def test_a_sentence_reworded_from_claims_of_different_backing_is_told_claim_by_claim() -> None:
+    text = "Seoul said about 900 soldiers were killed, and Kim held a ceremony for the dead."
+    lede = [DraftSentence(claims=["c1", "c2"], text=text)]
+    draft = Draft.model_construct(title="Ceremony for the dead", lede=lede, sections=[])
+    composed = review(Composed(draft, []), BY_ID)
+    assert [(s.claims, s.text) for s in composed.draft.lede] == [
+        (["c1"], "Seoul said about 600 soldiers were killed."),
+        (["c2"], "Kim held a ceremony for the dead."),
+    ]  # two outlets back the first, one the second: each sentence is marked for itself
+    assert {(r.text, r.reason) for r in composed.repaired} == {
+        (text, "states 900, which its sources do not")
+    }
+    briefing = assemble(StageResults(composed, MERGED, [A, B], model="test"))
+    assert [s.status for s in briefing.lede] == [
+        ClaimStatus.CORROBORATED,
+        ClaimStatus.SINGLE_SOURCE,
+    ]
+    assert (
+        render(briefing, "markdown")
+        .rstrip()
+        .endswith(
+            "*Checked 1 composed sentences: 0 shown as written, 1 reworded from their claims, "
+            "0 dropped.*"
+        )
+    )
+
+
 def test_filling_skips_claims_already_said_inside_a_longer_sentence() -> None:
     both = "Seoul said about 600 soldiers were killed. Kim held a ceremony for the dead."
     lede = [DraftSentence(claims=["c1"], text=both)]
