@@ -38,6 +38,7 @@ from service.verify import (
     same_sentence,
     unbacked_quotes,
     ungrounded,
+    unmarked_quote,
 )
 
 if TYPE_CHECKING:  # the aligner and the figures are imported when a briefing is finished:
@@ -261,7 +262,7 @@ class _Reviewer:
         wording = [self.claims[c].text for c in sentence.claims]
         sources = [t for c in sentence.claims for t in self.evidence.get(c, [])]
         found = checks(sentence.text, wording)
-        problem = ungrounded(sentence.text, wording)
+        problem = ungrounded(sentence.text, wording) or _unmarked(sentence.text, sources)
         text = sentence.text if problem is None else joined(wording)
         claims = [self.claims[c] for c in sentence.claims]
         lost = lost_attributions(text, claims)
@@ -290,6 +291,12 @@ class _Reviewer:
         if not stated or len(stated) == len(sentence.claims):
             return sentence
         return DraftSentence.model_construct(claims=stated, text=sentence.text)
+
+
+def _unmarked(text: str, sources: list[str]) -> str | None:
+    if unmarked_quote(text, sources):
+        return "gives words its sources quote as its own, without quotation marks"
+    return None
 
 
 _ENDS = (".", "!", "?", "\u2026", '"', "'", "\u201d", "\u2019", ")")
@@ -615,15 +622,17 @@ class _Folder:
         return ClaimStatus.CONTESTED in statuses
 
     def _repeats(self, kept: DraftSentence, later: DraftSentence) -> bool:
-        """Whether ``later`` says again what ``kept`` says from the same source sentences:
-        it cites nothing ``kept`` does not, and its words are ``kept``'s or align with them."""
-        theirs = self._refs(later)
-        if not theirs or not theirs <= self._refs(kept) | self._gained_refs(kept):
-            return False
+        """Whether ``later`` says again what ``kept`` says: it cites no outlet ``kept`` does not,
+        and its words are ``kept``'s, or it cites only ``kept``'s source sentences and aligns."""
+        theirs, mine = self._refs(later), self._refs(kept) | self._gained_refs(kept)
+        if not theirs or not {a for a, _ in theirs} <= {a for a, _ in mine}:
+            return False  # it cites an outlet ``kept`` does not
         if self._contested(later) and not self._contested(kept):
             return False  # the disputed figure is said, and marked, by ``later`` alone
         a, b = kept.text, later.text
-        return coverage(b, a) >= MIN_ANCHOR or self.aligner.aligned(a, b)
+        if coverage(b, a) >= MIN_ANCHOR:
+            return True  # its words are ``kept``'s: it says nothing more
+        return theirs <= mine and self.aligner.aligned(a, b)
 
     def _gained_refs(self, kept: DraftSentence) -> set[tuple[str, int]]:
         return {r for c in self.gained.get(id(kept), []) for r in _refs(self.claims[c])}

@@ -259,6 +259,25 @@ def test_a_sentence_reworded_from_claims_of_different_backing_is_told_claim_by_c
     )
 
 
+def test_a_sources_quotation_given_as_the_briefings_own_words_is_reworded() -> None:
+    said = (
+        '"After careful consultation with medical experts, I have determined that vaccination '
+        'is necessary," Austin wrote in a memo.'
+    )
+    memo = article(f"{said} The order applies to all troops.", "alpha")
+    merged = merge([claims(memo, (said, [1]))], [memo])
+    unmarked = said.split('," ')[0].strip('"') + "."
+    lede = [DraftSentence(claims=[merged[0].id], text=unmarked)]
+    draft = Draft.model_construct(title="Troops must be vaccinated", lede=lede, sections=[])
+    composed = review(
+        Composed(draft, []), {c.id: c for c in merged}, evidence_texts(merged, [memo])
+    )
+    assert composed.draft.lede[0].text == said  # in quotation marks, with who said it
+    assert composed.repaired[0].reason == (
+        "gives words its sources quote as its own, without quotation marks"
+    )
+
+
 def test_filling_skips_claims_already_said_inside_a_longer_sentence() -> None:
     both = "Seoul said about 600 soldiers were killed. Kim held a ceremony for the dead."
     lede = [DraftSentence(claims=["c1"], text=both)]
@@ -547,3 +566,20 @@ def test_claims_joined_in_a_repair_each_end_as_a_sentence(headline: str) -> None
     said = "Kim knelt before the portraits."
     text = joined([headline, said, '"They are heroes," KCNA said.'])
     assert text == f'{headline.rstrip()}. {said} "They are heroes," KCNA said.'
+
+
+def test_a_sentence_whose_words_an_earlier_one_holds_is_dropped_whatever_it_cites() -> None:
+    a = article(f"{KNELT} {FOLD_FILLER}", "alpha")
+    made = [_claim(1, a, 1), _claim(2, a, 2)]
+    composed = _sentences((KNELT, ["c1"]), ("Kim Jong Un knelt before the portraits.", ["c2"]))
+    folded = fold(composed, {c.id: c for c in made}, [a])
+    assert [s.text for s in folded.draft.all_sentences()] == [KNELT]
+    b = article(f"{FOLD_FILLER} {KNEELING}", "beta")
+    made = [_claim(1, a, 1), _claim(2, b, 4)]
+    composed = _sentences((KNELT, ["c1"]), ("Kim Jong Un knelt before the portraits.", ["c2"]))
+    folded = fold(composed, {c.id: c for c in made}, [a, b])
+    # another outlet's sentence is never dropped as a repeat: folded, its outlet cited
+    assert [s.claims for s in folded.draft.all_sentences()] == [["c1", "c2"]]
+    assert [d.reason for d in folded.dropped] == [
+        "states the fact of an earlier sentence, which cites its sources too"
+    ]
