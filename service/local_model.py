@@ -238,6 +238,7 @@ class LocalServer:
             "--n_ctx", str(self.context),
             "--n_threads", str(self.threads),
             "--n_threads_batch", str(self.threads),
+            "--logits_all", "false",  # only the last token's logits are sampled from
             *(["--fixed-threads"] if self.fixed else []),
             *self.tuning.server_args,
         ]  # fmt: skip

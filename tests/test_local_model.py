@@ -6,6 +6,7 @@ import importlib.util
 import json
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,6 +21,9 @@ from service.local_model import (
     sha256_of,
 )
 from service.settings import default_cache_dir
+
+if TYPE_CHECKING:
+    from service.lazy_grammar import LazyGrammarSampler
 
 
 def test_the_pinned_hash_is_the_published_one() -> None:
@@ -110,3 +114,69 @@ def _completion(body: dict[str, object], server_args: tuple[str, ...]) -> str:
             return str(json.loads(response.read())["choices"][0]["message"]["content"])
     finally:
         server.stop()
+
+
+needs_llama_cpp = pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None,
+    reason="the 'local' extra (llama-cpp-python) is not installed",
+)
+
+
+def _greedy_sampler(vocab: int) -> "LazyGrammarSampler":
+    import numpy as np
+
+    from service.lazy_grammar import TOKEN_DATA, LazyGrammarSampler
+
+    sampler = LazyGrammarSampler()
+    sampler.add_penalties(
+        n_vocab=vocab, penalty_last_n=8, penalty_repeat=1.1, penalty_freq=0.0, penalty_present=0.0
+    )
+    sampler.add_greedy()
+    sampler.data = np.zeros(vocab, dtype=TOKEN_DATA)  # what add_grammar sizes from the model
+    sampler.ids = np.arange(vocab, dtype=np.int32)
+    return sampler
+
+
+@needs_llama_cpp
+@pytest.mark.parametrize("seed", range(4))
+def test_the_greedy_shortlist_picks_what_the_whole_vocabulary_gives(seed: int) -> None:
+    import numpy as np
+
+    # coarse logits: many ties, and penalised tokens often the best before their penalty
+    rng = np.random.default_rng(seed)
+    sampler = _greedy_sampler(vocab := 500)
+    assert sampler.greedy
+    for _ in range(60):
+        logits = rng.integers(-4, 5, vocab).astype(np.float32) / 2
+        favourites = np.fromiter(sampler.generated, np.int32)
+        logits[favourites] += rng.integers(0, 2, len(favourites)).astype(np.float32)
+        token = sampler.pick(logits)
+        assert token == sampler._pick_all(logits, grammar=False)
+        sampler.accept(token)
+    assert len(sampler.generated) > 8  # tokens left the penalty window too
+
+
+@needs_llama_cpp
+@pytest.mark.parametrize("bad", [float("nan"), float("-inf")])
+def test_logits_without_a_finite_best_use_the_whole_vocabulary(bad: float) -> None:
+    import numpy as np
+
+    from service.lazy_grammar import shortlist
+
+    logits = np.full(50, bad, dtype=np.float32)
+    assert shortlist(logits, np.array([3], np.int32)) is None
+    sampler = _greedy_sampler(50)
+    assert sampler.pick(logits) == sampler._pick_all(logits, grammar=False)
+
+
+@needs_llama_cpp
+def test_another_chain_is_never_shortlisted() -> None:
+    from service.lazy_grammar import LazyGrammarSampler
+
+    sampler = LazyGrammarSampler()
+    sampler.add_penalties(
+        n_vocab=50, penalty_last_n=8, penalty_repeat=1.1, penalty_freq=0.0, penalty_present=0.0
+    )
+    sampler.add_top_k(5)  # an unnamed sampler: the chain is not the greedy one any more
+    sampler.add_greedy()
+    assert not sampler.greedy
