@@ -4,12 +4,15 @@ its server's lazy grammar sampling, which must reply as grammar-first sampling d
 import hashlib
 import importlib.util
 import json
+import os
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from service import local_model
 from service._exceptions import WeightsMismatchError
 from service.local_model import (
     PARTS,
@@ -53,6 +56,104 @@ def test_a_mismatch_refuses_and_leaves_nothing(tmp_path: Path) -> None:
         assemble(target, _parts(tmp_path), "0" * 64)
     assert not target.exists()
     assert list(target.parent.iterdir()) == []
+
+
+GOOD = hashlib.sha256(b"GGUF-weights-end").hexdigest()
+
+
+@pytest.fixture
+def hashes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Path]:
+    """The fake parts installed as the model's, and every file hashed from then on."""
+    (tmp_path / "parts").mkdir()
+    parts = _parts(tmp_path / "parts")
+    monkeypatch.setattr(local_model, "_part_paths", lambda: parts)
+    hashed: list[Path] = []
+
+    def counting(path: Path) -> str:
+        hashed.append(path)
+        return sha256_of(path)
+
+    monkeypatch.setattr(local_model, "sha256_of", counting)
+    monkeypatch.setattr(local_model, "SETTLED_NS", 0)  # a file just assembled counts as settled
+    return hashed
+
+
+def test_verified_weights_are_not_hashed_again(tmp_path: Path, hashes: list[Path]) -> None:
+    target = ensure_weights(tmp_path / "cache", GOOD)
+    assert len(hashes) == 1  # the assembled file, once
+    assert ensure_weights(tmp_path / "cache", GOOD) == target
+    assert len(hashes) == 1
+    assert target.read_bytes() == b"GGUF-weights-end"
+
+
+def _edit_in_place(target: Path) -> None:
+    before = target.stat()
+    while target.stat().st_ctime_ns == before.st_ctime_ns:  # past the clock's tick
+        target.chmod(0o644)
+        target.write_bytes(b"GGUF-evil-bytes!")  # the same size
+        target.chmod(before.st_mode)
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # mtime put back
+
+
+def _swap(target: Path) -> None:
+    before = target.stat()
+    other = target.with_name("other")
+    other.write_bytes(b"GGUF-evil-bytes!")
+    other.chmod(before.st_mode)
+    os.utime(other, ns=(before.st_atime_ns, before.st_mtime_ns))
+    other.replace(target)
+
+
+def _marker_others_could_write(target: Path) -> None:
+    _edit_in_place(target)
+    marker = target.with_name(target.name + ".verified")
+    recorded = json.loads(marker.read_text())
+    recorded.update(st_ctime_ns=target.stat().st_ctime_ns)  # describes the edited file
+    marker.write_text(json.dumps(recorded))
+    marker.chmod(0o666)
+
+
+def _open_to_others(target: Path) -> None:
+    target.chmod(0o666)
+
+
+@pytest.mark.parametrize(
+    "tamper", [_edit_in_place, _swap, _marker_others_could_write, _open_to_others]
+)
+def test_weights_changed_after_their_check_are_hashed_again(
+    tmp_path: Path, hashes: list[Path], tamper: Callable[[Path], None]
+) -> None:
+    target = ensure_weights(tmp_path / "cache", GOOD)
+    tamper(target)
+    assert ensure_weights(tmp_path / "cache", GOOD) == target
+    assert len(hashes) >= 2  # hashed again, and reassembled if it no longer matched
+    assert target.read_bytes() == b"GGUF-weights-end"
+    assert not target.stat().st_mode & 0o222  # read-only again
+
+
+def test_weights_changed_just_before_their_check_are_not_marked(
+    tmp_path: Path, hashes: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_model, "SETTLED_NS", 60_000_000_000)
+    target = ensure_weights(tmp_path / "cache", GOOD)
+    ensure_weights(tmp_path / "cache", GOOD)
+    assert hashes == [target.with_suffix(".partial"), target]
+
+
+def test_a_cache_without_room_for_the_marker_hashes_every_time(
+    tmp_path: Path, hashes: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_model, "_mark_verified", lambda target, expected: None)
+    ensure_weights(tmp_path / "cache", GOOD)
+    ensure_weights(tmp_path / "cache", GOOD)
+    assert len(hashes) == 2
+
+
+def test_a_leftover_partial_file_is_not_appended_to(tmp_path: Path) -> None:
+    target = tmp_path / "m" / "model.gguf"
+    target.parent.mkdir()
+    target.with_suffix(".partial").write_bytes(b"half a download")
+    assert assemble(target, _parts(tmp_path), GOOD).read_bytes() == b"GGUF-weights-end"
 
 
 @pytest.mark.skipif(
