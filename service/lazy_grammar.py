@@ -9,12 +9,13 @@ and only if the grammar rejects it pick again from the whole vocabulary with the
 applied. With greedy sampling (temperature 0, every first ask) the token is the same either
 way: the best token the grammar allows is the best token when the grammar allows it.
 
-A greedy pick without the grammar goes through the same chain (repeat penalties, then
-greedy) over a few candidates instead of the whole vocabulary (:func:`shortlist`): the
-penalties, which look every candidate up in a hash map, change only tokens already
-generated, so the best token is either one of those or one of the best of the rest. The
-chain picks the same token from that shortlist as from the whole vocabulary, 1-3 ms less per
-token on 2 cores.
+A greedy pick goes through the same chain (repeat penalties, then greedy) over a shortlist
+instead of the whole vocabulary (:func:`shortlist`): the penalties, which look every
+candidate up in a hash map, change only tokens already generated, so the best token is one
+of those or one of the best of the rest, 1-3 ms less per token on 2 cores. When the grammar
+rejects that token, the next pick, with the grammar, is looked for among the generated and
+the :data:`LEADERS` best other tokens before the whole vocabulary (20-30 ms a time here, a few
+times per reply). Either way the token is the one the whole vocabulary gives.
 
 Runs in the model server's process only (:mod:`service.local_server` installs it), for the
 pinned llama-cpp-python version; nothing else imports it.
@@ -31,6 +32,9 @@ from llama_cpp import _internals
 TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 """``llama_token_data`` as numpy lays it out (the same 12 bytes as the C struct)."""
 GREEDY_CHAIN = ("penalties", "greedy")
+LEADERS = 64
+"""The best tokens besides those generated among which a token the grammar allows is looked
+for first, when it rejected the best one."""
 """The chain llama-cpp-python builds for temperature 0, the one :func:`shortlist` is exact for."""
 
 Array = np.ndarray[Any, np.dtype[Any]]
@@ -41,21 +45,23 @@ def _array(data: Array) -> llama_cpp.llama_token_data_array:
     return llama_cpp.llama_token_data_array(data=pointer, size=len(data), selected=-1, sorted=False)
 
 
-def shortlist(logits: Array, generated: Array) -> Array | None:
-    """The token ids (ascending) among which penalties-then-greedy picks what it would pick
-    from all of ``logits``: every token ``generated`` so far (the only ones a penalty
-    changes) and every other token with the best logit. None when the logits leave no finite
-    best (NaN or all -inf): then only the whole vocabulary is safe.
+def shortlist(logits: Array, generated: Array, leaders: int = 1) -> tuple[Array, float] | None:
+    """Token ids (ascending) among which penalties-then-greedy picks what it would pick from
+    all of ``logits``, and the floor that makes it so: every token ``generated`` so far (the
+    only ones a penalty changes) and every other token whose logit is at least the floor, the
+    ``leaders``-th best of theirs (ties all in). None when that floor is not finite (NaN or
+    -inf logits): then only the whole vocabulary is safe.
 
-    Greedy keeps the first best in id order; a token outside the shortlist has a logit below
-    a token inside it, which no penalty touches, so it can neither win nor tie.
+    Greedy keeps the first best in id order. A token left out has a logit below the floor,
+    which no penalty touches; so a pick from the shortlist (the grammar rejecting some) is
+    the pick from the whole vocabulary when its own logit, penalised, is at least the floor.
     """
     rest = logits.copy()
     rest[generated] = -np.inf
-    best = rest.max()
-    if not math.isfinite(float(best)):
+    floor = float(np.partition(rest, -leaders)[-leaders])  # a NaN sorts last: it is the floor
+    if not math.isfinite(floor) or np.isnan(logits[generated]).any():
         return None
-    return np.union1d(generated, np.flatnonzero(rest == best)).astype(np.int32)
+    return np.union1d(generated, np.flatnonzero(rest >= floor)).astype(np.int32), floor
 
 
 class LazyGrammarSampler(_internals.LlamaSampler):  # type: ignore[misc]
@@ -102,7 +108,7 @@ class LazyGrammarSampler(_internals.LlamaSampler):  # type: ignore[misc]
         )
         token = self.pick(logits)
         if not self._allowed(token):
-            token = self._pick_all(logits, grammar=True)
+            token = self.pick(logits, grammar=True)
         llama_cpp.llama_sampler_accept(self.grammar, token)
         self.accept(token)
         return token
@@ -111,28 +117,36 @@ class LazyGrammarSampler(_internals.LlamaSampler):  # type: ignore[misc]
         llama_cpp.llama_sampler_accept(self.sampler, token)
         self.generated.add(token)
 
-    def pick(self, logits: Array) -> int:
-        """The chain's token for ``logits``, the grammar aside."""
-        ids = shortlist(logits, np.fromiter(self.generated, np.int32)) if self.greedy else None
-        if ids is None:
-            return self._pick_all(logits, grammar=False)
-        few = np.zeros(len(ids), dtype=TOKEN_DATA)
-        few["id"], few["logit"] = ids, logits[ids]
-        return self._apply(few, grammar=False)
+    def pick(self, logits: Array, grammar: bool = False) -> int:
+        """The chain's token for ``logits``, with or without the grammar: from a shortlist
+        where the chain is greedy and the shortlist gives the same token, else from all."""
+        if self.greedy:
+            leaders = LEADERS if grammar else 1
+            listed = shortlist(logits, np.fromiter(self.generated, np.int32), leaders)
+            if listed is not None:
+                ids, floor = listed
+                few = np.zeros(len(ids), dtype=TOKEN_DATA)
+                few["id"], few["logit"] = ids, logits[ids]
+                token, logit = self._apply(few, grammar)
+                if logit >= floor:
+                    return token
+        return self._pick_all(logits, grammar)
 
     def _pick_all(self, logits: Array, grammar: bool) -> int:
         data = self.data
         data["id"] = self.ids  # samplers may have reordered the array
         data["logit"] = logits
         data["p"] = 0.0
-        return self._apply(data, grammar)
+        return self._apply(data, grammar)[0]
 
-    def _apply(self, data: Array, grammar: bool) -> int:
+    def _apply(self, data: Array, grammar: bool) -> tuple[int, float]:
+        """The token the chain (after the grammar, if asked) selects, and its logit then."""
         candidates = _array(data)
         if grammar:
             llama_cpp.llama_sampler_apply(self.grammar, ctypes.byref(candidates))
         llama_cpp.llama_sampler_apply(self.sampler, ctypes.byref(candidates))
-        return int(candidates.data[candidates.selected].id)
+        chosen = candidates.data[candidates.selected]
+        return int(chosen.id), float(chosen.logit)
 
     def _allowed(self, token: int) -> bool:
         one = np.array([(token, 0.0, 0.0)], dtype=TOKEN_DATA)

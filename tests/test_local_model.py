@@ -8,7 +8,7 @@ import os
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -26,6 +26,8 @@ from service.local_model import (
 from service.settings import default_cache_dir
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from service.lazy_grammar import LazyGrammarSampler
 
 
@@ -257,6 +259,37 @@ def test_the_greedy_shortlist_picks_what_the_whole_vocabulary_gives(seed: int) -
     assert len(sampler.generated) > 8  # tokens left the penalty window too
 
 
+def _forbidding(sampler: "LazyGrammarSampler", allowed: "np.ndarray[Any, Any]") -> None:
+    """A stand-in grammar for the next pick: it rejects every token but ``allowed``."""
+    import llama_cpp
+    import numpy as np
+
+    banned = np.setdiff1d(np.arange(len(sampler.ids)), allowed)
+    biases = (llama_cpp.llama_logit_bias * len(banned))(*((int(t), -np.inf) for t in banned))
+    sampler.grammar = llama_cpp.llama_sampler_init_logit_bias(len(sampler.ids), len(banned), biases)
+    sampler._exit_stack.callback(llama_cpp.llama_sampler_free, sampler.grammar)
+
+
+@needs_llama_cpp
+@pytest.mark.parametrize("seed", range(4))
+def test_a_pick_the_grammar_narrows_is_the_whole_vocabularys(seed: int) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    sampler = _greedy_sampler(vocab := 500)
+    for step in range(40):
+        logits = rng.integers(-8, 9, vocab).astype(np.float32) / 2
+        # a few allowed tokens, now among the best, now far below (past the leaders)
+        allowed = rng.choice(vocab, size=int(rng.integers(1, 6)), replace=False)
+        if step % 3 == 0:
+            logits[allowed] = logits.min() - 1
+        _forbidding(sampler, allowed)
+        token = sampler.pick(logits, grammar=True)
+        assert token == sampler._pick_all(logits, grammar=True)
+        assert token in allowed
+        sampler.accept(token)
+
+
 @needs_llama_cpp
 @pytest.mark.parametrize("bad", [float("nan"), float("-inf")])
 def test_logits_without_a_finite_best_use_the_whole_vocabulary(bad: float) -> None:
@@ -265,6 +298,10 @@ def test_logits_without_a_finite_best_use_the_whole_vocabulary(bad: float) -> No
     from service.lazy_grammar import shortlist
 
     logits = np.full(50, bad, dtype=np.float32)
+    assert shortlist(logits, np.array([3], np.int32)) is None
+    assert shortlist(logits, np.array([3], np.int32), leaders=5) is None
+    logits[:] = 1.0
+    logits[3] = np.nan  # a generated token's
     assert shortlist(logits, np.array([3], np.int32)) is None
     sampler = _greedy_sampler(50)
     assert sampler.pick(logits) == sampler._pick_all(logits, grammar=False)
