@@ -106,7 +106,7 @@ def assemble(target: Path, parts: list[Path], expected: str = WEIGHTS_SHA256) ->
     with partial.open("wb") as out:
         for part in parts:
             _append(part, out)
-    os.chmod(partial, READ_ONLY)
+    _read_only(partial)
     digest = sha256_of(partial)
     if digest != expected:
         partial.unlink()
@@ -142,8 +142,9 @@ def _marker(target: Path) -> Path:
 
 def _trusted(path: Path) -> bool:
     # only this user's files, writable by no one else, are trusted unhashed
+    uid = getattr(os, "getuid", None)  # none on Windows: there, hash on every start
     st = path.stat()
-    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    return uid is not None and st.st_uid == uid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def verified(target: Path, expected: str = WEIGHTS_SHA256) -> bool:
