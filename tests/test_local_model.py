@@ -330,3 +330,9 @@ def test_another_chain_is_never_shortlisted() -> None:
     sampler.add_top_k(5)  # an unnamed sampler: the chain is not the greedy one any more
     sampler.add_greedy()
     assert not sampler.greedy
+
+
+def test_the_server_works_out_logits_for_the_sampled_token_only(tmp_path: Path) -> None:
+    # llama-cpp-python's server otherwise computes and copies logits for every prompt token
+    command = LocalServer(tmp_path, 2, 2048)._command(tmp_path / "w.gguf")
+    assert command[command.index("--logits_all") + 1] == "false"
