@@ -16,8 +16,9 @@ attribution (checked in ``compose``).
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from schemas import (
     Article,
@@ -37,6 +38,8 @@ SIMILARITY = 85.0
 """Token-set ratio (0-100) above which two claims with the same numbers are one."""
 
 
+T = TypeVar("T")
+
 Figures = dict[int, frozenset[str]]
 """The values a sentence gives, by the quantity they count (see ``figures.by_sentence``)."""
 Table = dict[tuple[str, int], Figures]
@@ -49,6 +52,8 @@ class _Member:
     text: str
     """What it states: the claim, or the source sentence added as support."""
     figures: Figures
+    numbers: frozenset[str]
+    """The numbers ``text`` states (``verify.numbers``), worked out once."""
 
 
 @dataclass
@@ -59,13 +64,20 @@ class _Group:
     figures: Figures
     support: list[Support] = field(default_factory=list)
     members: list[_Member] = field(default_factory=list)
+    articles: set[str] = field(default_factory=set)
+    """The article ids of ``members``."""
 
-    def score(self, claim: str, member: _Member, aligner: Aligner) -> float:
+    def add(self, member: _Member, support: Support) -> None:
+        self.support.append(support)
+        self.members.append(member)
+        self.articles.add(member.article_id)
+
+    def score(self, member: _Member, aligner: Aligner) -> float:
         """How well a claim joins this group: 0 when it does not."""
-        if numbers(claim) == self.numbers and overlap(claim, self.text) >= SIMILARITY:
+        if member.numbers == self.numbers and overlap(member.text, self.text) >= SIMILARITY:
             # nearly the same wording, unless it names other people or another act
             return 2.0 if aligner.compatible(member.text, self.members[0].text) else 0.0
-        if member.article_id in {m.article_id for m in self.members}:
+        if member.article_id in self.articles:
             return 0.0  # an outlet states a fact once; its other sentences are other facts
         if same_figures(member.figures, self.figures):
             return 1.5  # the same values for the same counted quantities
@@ -73,7 +85,7 @@ class _Group:
 
     def aligned(self, member: _Member, aligner: Aligner) -> float:
         """How alike ``member`` and this group's claim are, 0 if a guard fails."""
-        if any(conflict(member.figures, m.figures) for m in self.members):
+        if member.figures and any(conflict(member.figures, m.figures) for m in self.members):
             return 0.0
         counts = aligner.of(member.text).numbers
         if not all(compatible_numbers(counts, aligner.of(m.text).numbers) for m in self.members):
@@ -112,20 +124,20 @@ def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[
         article = by_id[item.article_id]
         for claim in item.extraction.claims:
             evidence = sorted(set(claim.evidence))
-            member = _Member(article.id, claim.text, _stated(table, article.id, evidence))
-            scored = [(g.score(claim.text, member, aligner), i) for i, g in enumerate(groups)]
+            figures = _stated(table, article.id, evidence)
+            member = _Member(article.id, claim.text, figures, numbers(claim.text))
+            scored = [(g.score(member, aligner), i) for i, g in enumerate(groups)]
             best, index = max(scored, default=(0.0, -1))
             if best <= 0:
-                groups.append(_Group(claim.kind, claim.text, numbers(claim.text), member.figures))
+                groups.append(_Group(claim.kind, claim.text, member.numbers, member.figures))
                 index = len(groups) - 1
-            groups[index].support.append(_support(article, evidence, claim.text))
-            groups[index].members.append(member)
+            groups[index].add(member, _support(article, evidence, claim.text))
     _corroborate(groups, articles, table, aligner)
     return [_merged(i, g, source_of) for i, g in enumerate(groups, 1)]
 
 
-def _member(article: Article, sentence: Sentence, table: Table) -> _Member:
-    return _Member(article.id, sentence.text, _stated(table, article.id, [sentence.id]))
+Key = tuple[str, int]
+"""A sentence: (article id, sentence id)."""
 
 
 MIN_UNPICKED = 0.225
@@ -138,21 +150,62 @@ different articles to state the same thing (when they give no figures to compare
 
 @dataclass(frozen=True)
 class _Sentences:
-    """What is looked up about the articles' kept sentences while corroborating."""
+    """The articles' kept sentences, worked out once, and indexes of what they hold: a claim
+    is compared only with the sentences that have something in common with it."""
 
-    words: dict[tuple[str, int], set[str]]
-    """The stems of each (article id, sentence id)."""
-    numbers: dict[tuple[str, int], frozenset[str]]
-    """The numbers each states (worked out once, not once per claim group)."""
-    table: Table
+    sentences: dict[Key, Sentence]
+    members: dict[Key, _Member]
+    """Each sentence as a statement (its figures and numbers)."""
+    words: dict[Key, set[str]]
+    """The stems of each (``verify.stems``)."""
     aligner: Aligner
-    index: dict[str, set[tuple[str, int]]]
-    """The sentences holding each content word (see ``align.features``)."""
+    by_word: dict[str, set[Key]]
+    """The sentences holding each content word (``align.features``)."""
+    by_stem: dict[str, set[Key]]
+    by_quantity: dict[int, set[Key]]
+    """The sentences giving a value for each quantity (``figures.by_sentence``)."""
 
-    def near(self, text: str) -> set[tuple[str, int]]:
-        """The sentences sharing enough content words with ``text`` to be compared."""
-        shared = Counter(k for w in self.aligner.of(text).words for k in self.index.get(w, ()))
-        return {k for k, n in shared.items() if n >= MIN_SHARED_WORDS}
+    @classmethod
+    def index(cls, articles: Sequence[Article], table: Table, aligner: Aligner) -> "_Sentences":
+        sentences = {(a.id, s.id): s for a in articles for s in a.kept}
+        members = {
+            k: _Member(k[0], s.text, _stated(table, k[0], [k[1]]), numbers(s.text))
+            for k, s in sentences.items()
+        }
+        words = {k: stems(s.text) for k, s in sentences.items()}
+        by_word = _inverted({k: aligner.of(s.text).words for k, s in sentences.items()})
+        by_quantity = _inverted({k: m.figures.keys() for k, m in members.items()})
+        return cls(sentences, members, words, aligner, by_word, _inverted(words), by_quantity)
+
+    def near(self, text: str) -> dict[str, list[int]]:
+        """The sentences sharing enough content words with ``text`` to be compared (see
+        ``Aligner.compatible``), by article."""
+        shared = Counter(k for w in self.aligner.of(text).words for k in self.by_word.get(w, ()))
+        return _by_article(k for k, n in shared.items() if n >= MIN_SHARED_WORDS)
+
+    def stating(self, group: _Group, mine: set[str]) -> dict[str, list[int]]:
+        """The sentences that may state ``group``'s claim as ``_states`` tests it, by article:
+        those giving a value for a quantity it counts, or, when it counts none, those sharing
+        a word with it."""
+        if group.figures:
+            return _by_article(k for q in group.figures for k in self.by_quantity.get(q, ()))
+        return _by_article(k for w in mine for k in self.by_stem.get(w, ()))
+
+
+def _inverted(features: Mapping[Key, Iterable[T]]) -> dict[T, set[Key]]:
+    index: dict[T, set[Key]] = defaultdict(set)
+    for key, found in features.items():
+        for feature in found:
+            index[feature].add(key)
+    return dict(index)
+
+
+def _by_article(keys: Iterable[Key]) -> dict[str, list[int]]:
+    # in each article, in the order of its sentences: what the first or best is taken from
+    found: dict[str, list[int]] = defaultdict(list)
+    for article_id, sentence_id in sorted(set(keys)):
+        found[article_id].append(sentence_id)
+    return found
 
 
 def _corroborate(
@@ -160,47 +213,45 @@ def _corroborate(
 ) -> None:
     # A claim is a source sentence the model picked; another outlet may state it in a
     # sentence the model did not pick. The sentence that states it best is added as support.
-    index: dict[str, set[tuple[str, int]]] = defaultdict(set)
-    for article in articles:
-        for sentence in article.kept:
-            for word in aligner.of(sentence.text).words:
-                index[word].add((article.id, sentence.id))
-    words = {(a.id, s.id): stems(s.text) for a in articles for s in a.kept}
-    said = {(a.id, s.id): numbers(s.text) for a in articles for s in a.kept}
-    known = _Sentences(words, said, table, aligner, dict(index))
+    known = _Sentences.index(articles, table, aligner)
     for group in groups:
         cited = {s.article_id for s in group.support}
         near = known.near(group.members[0].text)
         mine = stems(group.text)
-        for article in (a for a in articles if a.id not in cited):
-            found = _best_statement(group, mine, article, known, near)
+        stating = known.stating(group, mine)
+        for article in articles:
+            if article.id in cited or not (article.id in near or article.id in stating):
+                continue  # none of its sentences has anything in common with the claim
+            found = _best_statement(group, mine, article.id, known, stating, near)
             if found is not None:
-                group.support.append(_support(article, [found.id], found.text))
-                group.members.append(_member(article, found, table))
+                key = (article.id, found)
+                group.add(known.members[key], _support(article, [found], known.sentences[key].text))
 
 
 def _best_statement(
-    group: _Group, mine: set[str], article: Article, known: _Sentences, near: set[tuple[str, int]]
-) -> Sentence | None:
-    found = next((s for s in article.kept if _states(group, mine, s, article.id, known)), None)
+    group: _Group,
+    mine: set[str],
+    article_id: str,
+    known: _Sentences,
+    stating: dict[str, list[int]],
+    near: dict[str, list[int]],
+) -> int | None:
+    may_state = stating.get(article_id, [])
+    found = next((i for i in may_state if _states(group, mine, (article_id, i), known)), None)
     if found is not None:
         return found
-    candidates = [s for s in article.kept if (article.id, s.id) in near]
-    scored = [
-        (group.aligned(_member(article, s, known.table), known.aligner), s.id) for s in candidates
-    ]
+    candidates = near.get(article_id, [])
+    scored = [(group.aligned(known.members[(article_id, i)], known.aligner), i) for i in candidates]
     best, sentence_id = max(scored, default=(0.0, 0))
-    return article.sentence(sentence_id) if best >= MIN_UNPICKED else None
+    return sentence_id if best >= MIN_UNPICKED else None
 
 
-def _states(
-    group: _Group, mine: set[str], sentence: Sentence, article_id: str, known: _Sentences
-) -> bool:
-    figures = _stated(known.table, article_id, [sentence.id])
-    if group.figures or figures:
-        return same_figures(group.figures, figures)
-    theirs = known.words[(article_id, sentence.id)]
-    if not mine or not theirs or known.numbers[(article_id, sentence.id)] != group.numbers:
+def _states(group: _Group, mine: set[str], key: Key, known: _Sentences) -> bool:
+    statement = known.members[key]
+    if group.figures or statement.figures:
+        return same_figures(group.figures, statement.figures)
+    theirs = known.words[key]
+    if not mine or not theirs or statement.numbers != group.numbers:
         return False
     shared = len(mine & theirs)
     return shared >= MIN_MUTUAL * len(mine) and shared >= MIN_MUTUAL * len(theirs)
