@@ -141,6 +141,11 @@ class Aligner:
             self._features[text] = features(text)
         return self._features[text]
 
+    def knows(self, text: str) -> bool:
+        """Whether ``text`` has been given to the aligner or to ``of``: each text first seen
+        weighs a feature no sentence has a little more (see ``weight``)."""
+        return text in self._features
+
     def weight(self, feature: tuple[str, str]) -> float:
         """What one shared feature tells: rarer in the cluster, more."""
         idf = self._idf.get(feature, math.log(len(self._features) + 1))
@@ -190,9 +195,11 @@ class Aligner:
         return self.compatible(a, b) and self.similarity(a, b) >= MIN_SIMILARITY
 
 
+@lru_cache(maxsize=65536)
 def compatible_numbers(a: frozenset[str], b: frozenset[str]) -> bool:
     """False when both sentences state counts (years aside) and share none of them (up to
-    rounding: see :func:`same_value`)."""
+    rounding: see :func:`same_value`). Remembered: a merge asks it of the same few sets of
+    numbers for every pair of sentences."""
     counts_a = {n for n in a if not _YEAR.match(n)}
     counts_b = {n for n in b if not _YEAR.match(n)}
     if not (counts_a and counts_b):

@@ -30,7 +30,7 @@ from schemas import (
     Sentence,
     Support,
 )
-from service.align import MIN_SHARED_WORDS, Aligner, agreeing, compatible_numbers
+from service.align import MIN_SHARED_WORDS, Aligner, agreeing, compatible_numbers, features
 from service.figures import attribution, by_sentence
 from service.verify import numbers, overlap, stems
 
@@ -74,7 +74,7 @@ class _Group:
 
     def score(self, member: _Member, aligner: Aligner) -> float:
         """How well a claim joins this group: 0 when it does not."""
-        if member.numbers == self.numbers and overlap(member.text, self.text) >= SIMILARITY:
+        if self.reworded(member):
             # nearly the same wording, unless it names other people or another act
             return 2.0 if aligner.compatible(member.text, self.members[0].text) else 0.0
         if member.article_id in self.articles:
@@ -83,9 +83,28 @@ class _Group:
             return 1.5  # the same values for the same counted quantities
         return self.aligned(member, aligner)
 
+    def reworded(self, member: _Member) -> bool:
+        """Whether ``member`` has this group's numbers and nearly its claim's wording."""
+        return member.numbers == self.numbers and overlap(member.text, self.text) >= SIMILARITY
+
+    def compares(self, member: _Member) -> bool:
+        """Whether ``score`` shows ``member``'s text to the aligner (unless a test of
+        figures or outlets decides first)."""
+        if self.reworded(member):
+            return True
+        if member.article_id in self.articles or same_figures(member.figures, self.figures):
+            return False
+        return not self.conflicts(member)
+
+    def conflicts(self, member: _Member) -> bool:
+        """Whether ``member`` gives another value for a quantity a statement here counts."""
+        return bool(member.figures) and any(
+            conflict(member.figures, m.figures) for m in self.members
+        )
+
     def aligned(self, member: _Member, aligner: Aligner) -> float:
         """How alike ``member`` and this group's claim are, 0 if a guard fails."""
-        if member.figures and any(conflict(member.figures, m.figures) for m in self.members):
+        if self.conflicts(member):
             return 0.0
         counts = aligner.of(member.text).numbers
         if not all(compatible_numbers(counts, aligner.of(m.text).numbers) for m in self.members):
@@ -113,25 +132,82 @@ def conflict(a: Figures, b: Figures) -> bool:
     return any(not agreeing(a[k], b[k]) for k in a.keys() & b.keys())
 
 
+class _Grouping:
+    """The claim groups so far, indexed by what a claim must share with a group's claim to
+    score above 0 (see ``_Group.score``): its numbers, a quantity it counts, or
+    ``MIN_SHARED_WORDS`` content words (``Aligner.compatible``). A claim is scored against
+    those groups only.
+
+    The aligner weighs a feature no sentence has by how many texts it has been shown, so when
+    it is first shown a claim is part of the result. A claim is shown to it before the groups
+    are scored when scoring every group in turn would show it (nothing before that depends on
+    it), and every group is scored in turn, as without the index, while a group holds a text
+    the aligner has not been shown.
+    """
+
+    def __init__(self, aligner: Aligner) -> None:
+        self.aligner = aligner
+        self.groups: list[_Group] = []
+        self._by_numbers: dict[frozenset[str], list[int]] = defaultdict(list)
+        self._by_quantity: dict[int, list[int]] = defaultdict(list)
+        self._by_word: dict[str, list[int]] = defaultdict(list)
+        self._unseen: list[str] = []
+        """Texts of the groups' statements the aligner has not been shown."""
+
+    def join(self, member: _Member, kind: ClaimKind, support: Support) -> None:
+        """Add ``member`` to the group it scores best with, or to a new group."""
+        best, index = self._best(member)
+        if best <= 0:
+            index = self._found(member, kind)
+        self.groups[index].add(member, support)
+        if not self.aligner.knows(member.text):
+            self._unseen.append(member.text)
+
+    def _best(self, member: _Member) -> tuple[float, int]:
+        self._unseen = [t for t in self._unseen if not self.aligner.knows(t)]
+        if self._unseen:
+            candidates: Iterable[int] = range(len(self.groups))
+        else:
+            if any(g.compares(member) for g in self.groups):
+                self.aligner.of(member.text)
+            candidates = sorted(self._candidates(member))
+        scored = [(self.groups[i].score(member, self.aligner), i) for i in candidates]
+        return max(scored, default=(0.0, -1))
+
+    def _candidates(self, member: _Member) -> set[int]:
+        words = features(member.text).words
+        shared = Counter(i for w in words for i in self._by_word.get(w, ()))
+        found = {i for i, n in shared.items() if n >= MIN_SHARED_WORDS}
+        found.update(self._by_numbers.get(member.numbers, ()))
+        found.update(i for q in member.figures for i in self._by_quantity.get(q, ()))
+        return found
+
+    def _found(self, member: _Member, kind: ClaimKind) -> int:
+        index = len(self.groups)
+        self.groups.append(_Group(kind, member.text, member.numbers, member.figures))
+        self._by_numbers[member.numbers].append(index)
+        for quantity in member.figures:
+            self._by_quantity[quantity].append(index)
+        for word in features(member.text).words:
+            self._by_word[word].append(index)
+        return index
+
+
 def merge(claims: Sequence[ArticleClaims], articles: Sequence[Article]) -> list[MergedClaim]:
     """Merged claims, in order of first appearance, ids ``c1``, ``c2``, ..."""
     by_id = {a.id: a for a in articles}
     source_of = {a.id: by_id.get(a.duplicate_of or a.id, a).source for a in articles}
     table = by_sentence(articles)
     aligner = Aligner([s.text for a in articles for s in a.kept])
-    groups: list[_Group] = []
+    grouping = _Grouping(aligner)
     for item in claims:
         article = by_id[item.article_id]
         for claim in item.extraction.claims:
             evidence = sorted(set(claim.evidence))
             figures = _stated(table, article.id, evidence)
             member = _Member(article.id, claim.text, figures, numbers(claim.text))
-            scored = [(g.score(member, aligner), i) for i, g in enumerate(groups)]
-            best, index = max(scored, default=(0.0, -1))
-            if best <= 0:
-                groups.append(_Group(claim.kind, claim.text, member.numbers, member.figures))
-                index = len(groups) - 1
-            groups[index].add(member, _support(article, evidence, claim.text))
+            grouping.join(member, claim.kind, _support(article, evidence, claim.text))
+    groups = grouping.groups
     _corroborate(groups, articles, table, aligner)
     return [_merged(i, g, source_of) for i, g in enumerate(groups, 1)]
 
