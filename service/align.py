@@ -25,10 +25,11 @@ QUALITY.md or the change's report gives the sweep).
 
 import math
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
+from typing import Generic, TypeVar
 
 import snowballstemmer  # type: ignore[import-untyped]
 
@@ -87,6 +88,12 @@ class Features:
     """Content-word stems, names aside."""
     people: frozenset[str] = frozenset()
     """The names of who or what it is about: not who said it, nor a day or month."""
+
+    @cached_property
+    def someone(self) -> frozenset[str]:
+        """The names that count as someone two sentences have in common (the speaker too;
+        not a day, a month or a title)."""
+        return self.names - _CALENDAR - _TITLES
 
     def all(self) -> Iterable[tuple[str, str]]:
         yield from (("name", n) for n in self.names)
@@ -185,14 +192,45 @@ class Aligner:
             return False  # the cheapest test first: most pairs fail it
         if figures and not compatible_numbers(fa.numbers, fb.numbers):
             return False
-        common = (fa.names & fb.names) - _CALENDAR - _TITLES  # the speaker counts too
-        if fa.people and fb.people and not common:
+        if fa.people and fb.people and not fa.someone & fb.someone:
             return False
         return self.same_event(a, b)
 
     def aligned(self, a: str, b: str) -> bool:
         """Whether two sentences state the same fact (figures aside: see ``merge``)."""
         return self.compatible(a, b) and self.similarity(a, b) >= MIN_SIMILARITY
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+class Index(Generic[K]):
+    """Texts indexed by what :meth:`Aligner.compatible` requires two texts to share: content
+    words (``MIN_SHARED_WORDS``) and, when both name someone, a name. A text need only be
+    compared with the texts :meth:`near` it; every other pair fails the guards, whatever the
+    weights."""
+
+    def __init__(self) -> None:
+        self._by_word: dict[str, list[K]] = defaultdict(list)
+        self._found: dict[K, Features] = {}
+
+    def add(self, key: K, found: Features) -> None:
+        self._found[key] = found
+        for word in found.words:
+            self._by_word[word].append(key)
+
+    def sharing(self, found: Features) -> set[K]:
+        """The keys of the texts sharing enough content words with ``found``."""
+        shared = Counter(k for w in found.words for k in self._by_word.get(w, ()))
+        return {k for k, n in shared.items() if n >= MIN_SHARED_WORDS}
+
+    def near(self, found: Features) -> set[K]:
+        """The keys of the texts that may pass :meth:`Aligner.compatible` with ``found``."""
+        near = self.sharing(found)
+        if not found.people:
+            return near
+        named = found.someone
+        return {k for k in near if not self._found[k].people or named & self._found[k].someone}
 
 
 @lru_cache(maxsize=65536)

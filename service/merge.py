@@ -18,7 +18,10 @@ attribution (checked in ``compose``).
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TypeVar
+
+from rapidfuzz import fuzz
 
 from schemas import (
     Article,
@@ -30,9 +33,9 @@ from schemas import (
     Sentence,
     Support,
 )
-from service.align import MIN_SHARED_WORDS, Aligner, agreeing, compatible_numbers, features
+from service.align import Aligner, Index, agreeing, compatible_numbers, features
 from service.figures import attribution, by_sentence
-from service.verify import numbers, overlap, stems
+from service.verify import normal, numbers, stems
 
 SIMILARITY = 85.0
 """Token-set ratio (0-100) above which two claims with the same numbers are one."""
@@ -85,7 +88,10 @@ class _Group:
 
     def reworded(self, member: _Member) -> bool:
         """Whether ``member`` has this group's numbers and nearly its claim's wording."""
-        return member.numbers == self.numbers and overlap(member.text, self.text) >= SIMILARITY
+        if member.numbers != self.numbers:
+            return False
+        # verify.overlap, each text normalised once: a claim is compared with many groups
+        return fuzz.token_set_ratio(_wording(member.text), _wording(self.text)) >= SIMILARITY
 
     def compares(self, member: _Member) -> bool:
         """Whether ``score`` shows ``member``'s text to the aligner (unless a test of
@@ -115,6 +121,11 @@ class _Group:
         return (
             aligner.similarity(member.text, first) if aligner.aligned(member.text, first) else 0.0
         )
+
+
+@lru_cache(maxsize=8192)
+def _wording(text: str) -> str:
+    return normal(text)
 
 
 def same_figures(a: Figures, b: Figures) -> bool:
@@ -150,7 +161,7 @@ class _Grouping:
         self.groups: list[_Group] = []
         self._by_numbers: dict[frozenset[str], list[int]] = defaultdict(list)
         self._by_quantity: dict[int, list[int]] = defaultdict(list)
-        self._by_word: dict[str, list[int]] = defaultdict(list)
+        self._near: Index[int] = Index()
         self._unseen: list[str] = []
         """Texts of the groups' statements the aligner has not been shown."""
 
@@ -175,9 +186,7 @@ class _Grouping:
         return max(scored, default=(0.0, -1))
 
     def _candidates(self, member: _Member) -> set[int]:
-        words = features(member.text).words
-        shared = Counter(i for w in words for i in self._by_word.get(w, ()))
-        found = {i for i, n in shared.items() if n >= MIN_SHARED_WORDS}
+        found = self._near.near(features(member.text))
         found.update(self._by_numbers.get(member.numbers, ()))
         found.update(i for q in member.figures for i in self._by_quantity.get(q, ()))
         return found
@@ -188,8 +197,7 @@ class _Grouping:
         self._by_numbers[member.numbers].append(index)
         for quantity in member.figures:
             self._by_quantity[quantity].append(index)
-        for word in features(member.text).words:
-            self._by_word[word].append(index)
+        self._near.add(index, features(member.text))
         return index
 
 
@@ -235,11 +243,10 @@ class _Sentences:
     words: dict[Key, set[str]]
     """The stems of each (``verify.stems``)."""
     aligner: Aligner
-    by_word: dict[str, set[Key]]
-    """The sentences holding each content word (``align.features``)."""
+    comparable: Index[Key]
     by_stem: dict[str, set[Key]]
-    by_quantity: dict[int, set[Key]]
-    """The sentences giving a value for each quantity (``figures.by_sentence``)."""
+    by_value: dict[tuple[int, frozenset[str]], set[Key]]
+    """The sentences giving each value of each quantity (``figures.by_sentence``)."""
 
     @classmethod
     def index(cls, articles: Sequence[Article], table: Table, aligner: Aligner) -> "_Sentences":
@@ -249,23 +256,32 @@ class _Sentences:
             for k, s in sentences.items()
         }
         words = {k: stems(s.text) for k, s in sentences.items()}
-        by_word = _inverted({k: aligner.of(s.text).words for k, s in sentences.items()})
-        by_quantity = _inverted({k: m.figures.keys() for k, m in members.items()})
-        return cls(sentences, members, words, aligner, by_word, _inverted(words), by_quantity)
+        comparable: Index[Key] = Index()
+        for key, sentence in sentences.items():
+            comparable.add(key, aligner.of(sentence.text))
+        by_value = _inverted({k: m.figures.items() for k, m in members.items()})
+        return cls(sentences, members, words, aligner, comparable, _inverted(words), by_value)
 
-    def near(self, text: str) -> dict[str, list[int]]:
-        """The sentences sharing enough content words with ``text`` to be compared (see
-        ``Aligner.compatible``), by article."""
-        shared = Counter(k for w in self.aligner.of(text).words for k in self.by_word.get(w, ()))
-        return _by_article(k for k, n in shared.items() if n >= MIN_SHARED_WORDS)
+    def near(self, group: _Group) -> dict[str, list[int]]:
+        """The sentences that may align with ``group``'s claim (``_Group.aligned``), by
+        article: those whose numbers can be its numbers and that may pass the aligner's
+        guards with it. While the aligner has not been shown all of the group's statements,
+        all those sharing enough words with it: ``aligned`` shows it them before it compares
+        who is named, and what it has been shown is part of the result."""
+        first = self.aligner.of(group.members[0].text)
+        seen = all(self.aligner.knows(m.text) for m in group.members)
+        near = self.comparable.near(first) if seen else self.comparable.sharing(first)
+        counts = group.numbers
+        return _by_article(k for k in near if compatible_numbers(self.members[k].numbers, counts))
 
     def stating(self, group: _Group, mine: set[str]) -> dict[str, list[int]]:
         """The sentences that may state ``group``'s claim as ``_states`` tests it, by article:
-        those giving a value for a quantity it counts, or, when it counts none, those sharing
-        a word with it."""
+        those giving one of its values for a quantity it counts, or, when it counts none,
+        those holding enough of its words."""
         if group.figures:
-            return _by_article(k for q in group.figures for k in self.by_quantity.get(q, ()))
-        return _by_article(k for w in mine for k in self.by_stem.get(w, ()))
+            return _by_article(k for q in group.figures.items() for k in self.by_value.get(q, ()))
+        shared = Counter(k for w in mine for k in self.by_stem.get(w, ()))
+        return _by_article(k for k, n in shared.items() if n >= MIN_MUTUAL * len(mine))
 
 
 def _inverted(features: Mapping[Key, Iterable[T]]) -> dict[T, set[Key]]:
@@ -292,7 +308,7 @@ def _corroborate(
     known = _Sentences.index(articles, table, aligner)
     for group in groups:
         cited = {s.article_id for s in group.support}
-        near = known.near(group.members[0].text)
+        near = known.near(group)
         mine = stems(group.text)
         stating = known.stating(group, mine)
         for article in articles:
