@@ -78,6 +78,12 @@ def _stemmer() -> snowballstemmer.stemmer:
     return snowballstemmer.stemmer("english")
 
 
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    # once per word: a story's sentences repeat its words, and the stemmer is pure Python
+    return str(_stemmer().stemWord(word))
+
+
 @dataclass(frozen=True)
 class Features:
     """What one sentence states, as comparable features."""
@@ -108,7 +114,7 @@ def features(text: str) -> Features:
     named = frozenset(names(text) | _leading_name(text))
     words = [w.strip("'-") for w in _WORD.findall(normal(text))]
     content = [w for w in words if _content(w) and w not in named]
-    stems = frozenset(_stemmer().stemWords(content))
+    stems = frozenset(_stem(w) for w in content)
     said_by = names(attribution(text) or "")
     return Features(named, numbers(text), stems, named - said_by - _CALENDAR - _TITLES)
 
