@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TypeVar
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from schemas import (
     Article,
@@ -128,6 +128,21 @@ def _wording(text: str) -> str:
     return normal(text)
 
 
+def _alike(text: str, wordings: list[str]) -> Iterable[int]:
+    """The positions of the ``wordings`` that may be nearly ``text``'s (``_Group.reworded``
+    decides): one loop in rapidfuzz's C code leaves out those well below the threshold."""
+    cutoff = SIMILARITY - 5  # a margin: never one that reworded would take
+    found = process.extract(
+        _wording(text),
+        wordings,
+        scorer=fuzz.token_set_ratio,
+        processor=None,
+        score_cutoff=cutoff,
+        limit=None,
+    )
+    return (index for _, _, index in found)
+
+
 def same_figures(a: Figures, b: Figures) -> bool:
     """Whether two statements give the same values for every quantity both count (one at
     least): "about 600 killed and thousands wounded" = "approximately 600 killed, with
@@ -160,6 +175,8 @@ class _Grouping:
         self.aligner = aligner
         self.groups: list[_Group] = []
         self._by_numbers: dict[frozenset[str], list[int]] = defaultdict(list)
+        self._wordings: dict[frozenset[str], list[str]] = defaultdict(list)
+        """The wording of the groups of ``_by_numbers``, in its order."""
         self._by_quantity: dict[int, list[int]] = defaultdict(list)
         self._near: Index[int] = Index()
         self._unseen: list[str] = []
@@ -187,7 +204,8 @@ class _Grouping:
 
     def _candidates(self, member: _Member) -> set[int]:
         found = self._near.near(features(member.text))
-        found.update(self._by_numbers.get(member.numbers, ()))
+        same = self._by_numbers.get(member.numbers, [])
+        found.update(same[i] for i in _alike(member.text, self._wordings[member.numbers]))
         found.update(i for q in member.figures for i in self._by_quantity.get(q, ()))
         return found
 
@@ -195,6 +213,7 @@ class _Grouping:
         index = len(self.groups)
         self.groups.append(_Group(kind, member.text, member.numbers, member.figures))
         self._by_numbers[member.numbers].append(index)
+        self._wordings[member.numbers].append(_wording(member.text))
         for quantity in member.figures:
             self._by_quantity[quantity].append(index)
         self._near.add(index, features(member.text))
