@@ -147,6 +147,7 @@ class Aligner:
         self._idf = {f: math.log((total + 1) / (n + 0.5)) for f, n in counts.items()}
         self._floor = math.log((total + 1) / (total + 0.5))
         self._weights: dict[str, tuple[dict[tuple[str, str], float], float]] = {}
+        self._words_weights: dict[tuple[str, int], float] = {}
 
     def of(self, text: str) -> Features:
         """The features of ``text`` (computed once)."""
@@ -183,11 +184,18 @@ class Aligner:
         common = wa & wb
         if len(common) < MIN_SHARED_WORDS:
             return False
-        smaller = min(self._words_weight(wa), self._words_weight(wb))
+        smaller = min(self._text_words_weight(a), self._text_words_weight(b))
         return self._words_weight(common) >= MIN_EVENT * smaller
 
     def _words_weight(self, words: Iterable[str]) -> float:
         return sum(self.weight(("word", w)) for w in words)
+
+    def _text_words_weight(self, text: str) -> float:
+        # once per text and number of texts seen (on which a word no sentence has depends)
+        key = (text, len(self._features))
+        if key not in self._words_weights:
+            self._words_weights[key] = self._words_weight(self.of(text).words)
+        return self._words_weights[key]
 
     def compatible(self, a: str, b: str, *, figures: bool = True) -> bool:
         """Whether two sentences pass the guards: no count apart (unless ``figures`` is
