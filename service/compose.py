@@ -38,14 +38,15 @@ from service.verify import (
     same_sentence,
     unbacked_quotes,
     ungrounded,
+    unmarked_quote,
 )
 
 if TYPE_CHECKING:  # the aligner and the figures are imported when a briefing is finished:
     from service.align import Aligner  # a re-run whose finish is cached never loads them
 
 WORD_SHARE = 0.4
-"""The most a briefing topped up from the claims may say, as a share of its articles'
-words: a short input gets a short briefing."""
+"""The most a briefing may say, as a share of its articles' words: a short input gets a short
+briefing (the top-up stops there, and :func:`fit` trims a longer draft)."""
 PER_OUTLET = 1
 """Claims only one outlet reports that the top-up may add per outlet: its best one, so that
 no outlet's angle is left out of a short briefing."""
@@ -151,7 +152,7 @@ def finish(
     up and folded: everything after the model, worked out by code alone."""
     by_id = {c.id: c for c in claims}
     reviewed = lead_with_best(review(composed, by_id, evidence_texts(claims, articles)), by_id)
-    return fold(fill(reviewed, claims, articles), by_id, articles)
+    return fit(fold(fill(reviewed, claims, articles), by_id, articles), claims, articles)
 
 
 def evidence_texts(
@@ -223,8 +224,31 @@ class _Reviewer:
         self._claim_sets: set[frozenset[str]] = set()
 
     def sentences(self, sentences: list[DraftSentence]) -> list[DraftSentence]:
-        kept = (self._one(s) for s in sentences)
-        return [s for s in kept if s is not None]
+        return [part for s in sentences for part in self._parts(s)]
+
+    def _parts(self, sentence: DraftSentence) -> list[DraftSentence]:
+        """``sentence`` checked; reworded from several claims backed by different numbers of
+        outlets, it is told as one sentence per claim, each with its own status."""
+        checked = self._one(sentence)
+        if checked is None or checked.text == sentence.text or len(checked.claims) < 2:
+            return [checked] if checked else []
+        statuses = {(self.claims[c].status, self.claims[c].sources) for c in checked.claims}
+        if len(statuses) < 2:
+            return [checked]
+        problem = self.repaired.pop()
+        del self.checks[checked.text]
+        self._claim_sets.discard(frozenset(checked.claims))
+        parts = [self._one(self._own_words(c)) for c in checked.claims]
+        return [self._reworded(p, problem) for p in parts if p is not None]
+
+    def _own_words(self, claim_id: str) -> DraftSentence:
+        claim = self.claims[claim_id]
+        return DraftSentence.model_construct(claims=[claim_id], text=joined([claim.text]))
+
+    def _reworded(self, part: DraftSentence, problem: RepairedSentence) -> DraftSentence:
+        if not self.repaired or self.repaired[-1].replacement != part.text:
+            self.repaired.append(problem.model_copy(update={"replacement": part.text}))
+        return part
 
     def _one(self, sentence: DraftSentence) -> DraftSentence | None:
         sentence = self._cited_only_if_stated(sentence)
@@ -238,14 +262,14 @@ class _Reviewer:
         wording = [self.claims[c].text for c in sentence.claims]
         sources = [t for c in sentence.claims for t in self.evidence.get(c, [])]
         found = checks(sentence.text, wording)
-        problem = ungrounded(sentence.text, wording)
-        text = sentence.text if problem is None else " ".join(wording)
+        problem = ungrounded(sentence.text, wording) or _unmarked(sentence.text, sources)
+        text = sentence.text if problem is None else joined(wording)
         claims = [self.claims[c] for c in sentence.claims]
         lost = lost_attributions(text, claims)
         found.append(Check(name="attribution", passed=not lost, detail="; ".join(lost)))
         if lost:
             problem = problem or f"states as fact what its source attributes to {lost[0]}"
-            text = attributed(" ".join(wording), claims)
+            text = attributed(joined(wording), claims)
         text, unquoted = unbacked_quotes(text, sources)
         found.append(_quote_check(unquoted))
         if unquoted and problem is None:
@@ -267,6 +291,21 @@ class _Reviewer:
         if not stated or len(stated) == len(sentence.claims):
             return sentence
         return DraftSentence.model_construct(claims=stated, text=sentence.text)
+
+
+def _unmarked(text: str, sources: list[str]) -> str | None:
+    if unmarked_quote(text, sources):
+        return "gives words its sources quote as its own, without quotation marks"
+    return None
+
+
+_ENDS = (".", "!", "?", "\u2026", '"', "'", "\u201d", "\u2019", ")")
+
+
+def joined(texts: Sequence[str]) -> str:
+    """Claims' texts told one after another, each ending as a sentence does (a claim drawn
+    from a headline has no full stop, and would run into the next)."""
+    return " ".join(t if t.rstrip().endswith(_ENDS) else f"{t.rstrip()}." for t in texts)
 
 
 def lost_attributions(text: str, claims: Sequence[MergedClaim]) -> list[str]:
@@ -469,6 +508,7 @@ class _TopUp:
 MAX_CLAIMS = 4
 """The most claims one sentence may state (as the composer's schema allows)."""
 FOLDED = "states the fact of an earlier sentence, which cites its sources too"
+REPEATED = "repeats an earlier sentence, which cites the same source sentences"
 DISPUTED = (
     "gives another value for the disputed figure of an earlier sentence; each value is shown, "
     "with its sources, under Where sources differ"
@@ -562,6 +602,9 @@ class _Folder:
     def sentences(self, sentences: Sequence[DraftSentence]) -> list[DraftSentence]:
         kept = []
         for sentence in sentences:
+            if any(self._repeats(e, sentence) for e in self.every):
+                self.dropped.append(DroppedSentence(text=sentence.text, reason=REPEATED))
+                continue
             if any(self._disputes(e, sentence) for e in self.every):
                 self.dropped.append(DroppedSentence(text=sentence.text, reason=DISPUTED))
                 continue
@@ -577,6 +620,22 @@ class _Folder:
     def _contested(self, sentence: DraftSentence) -> bool:
         statuses = {self.claims[c].status for c in sentence.claims if c in self.claims}
         return ClaimStatus.CONTESTED in statuses
+
+    def _repeats(self, kept: DraftSentence, later: DraftSentence) -> bool:
+        """Whether ``later`` says again what ``kept`` says: it cites no outlet ``kept`` does not,
+        and its words are ``kept``'s, or it cites only ``kept``'s source sentences and aligns."""
+        theirs, mine = self._refs(later), self._refs(kept) | self._gained_refs(kept)
+        if not theirs or not {a for a, _ in theirs} <= {a for a, _ in mine}:
+            return False  # it cites an outlet ``kept`` does not
+        if self._contested(later) and not self._contested(kept):
+            return False  # the disputed figure is said, and marked, by ``later`` alone
+        a, b = kept.text, later.text
+        if coverage(b, a) >= MIN_ANCHOR:
+            return True  # its words are ``kept``'s: it says nothing more
+        return theirs <= mine and self.aligner.aligned(a, b)
+
+    def _gained_refs(self, kept: DraftSentence) -> set[tuple[str, int]]:
+        return {r for c in self.gained.get(id(kept), []) for r in _refs(self.claims[c])}
 
     def _disputes(self, kept: DraftSentence, later: DraftSentence) -> bool:
         """Whether ``later`` is the other side of ``kept``'s disputed figure: both state a
@@ -619,15 +678,86 @@ class _Folder:
             return False
         if any(self.claims[c].status is ClaimStatus.CONTESTED for c in both):
             return False  # the differing figures are shown apart, never folded into one
-        mine = self._refs(kept) | {
-            r for c in self.gained.get(id(kept), []) for r in _refs(self.claims[c])
-        }
+        mine = self._refs(kept) | self._gained_refs(kept)
         theirs = self._refs(later) - mine
         if {a for a, _ in theirs} & {a for a, _ in mine}:
             return False  # an outlet's other sentence states another fact
         if not theirs or not self.aligner.aligned(kept.text, later.text):
             return False
         return all(self.aligner.aligned(kept.text, self.text_of.get(r, "")) for r in theirs)
+
+
+TOO_LONG = "the briefing would say more than {share:.0%} of its articles' words"
+
+
+def fit(composed: Composed, claims: Sequence[MergedClaim], articles: Sequence[Article]) -> Composed:
+    """``composed`` within :data:`WORD_SHARE` of its articles' words (to the nearest
+    sentence: one more than half over is cut). The sentence that adds
+    least goes first: backed by the fewest outlets, then the most of its words said by the
+    rest, then the latest. The opening sentence and each outlet's last cited sentence stay
+    (no outlet is cut out for length)."""
+    by_id = {c.id: c for c in (composed.claims or claims)}
+    order = [*composed.draft.all_sentences(), *composed.filled]
+    budget = WORD_SHARE * _words(articles)
+    cut: set[int] = set()
+    while (kept := [s for s in order if id(s) not in cut]) and _length(kept) > budget:
+        droppable = [s for s in kept[1:] if not _last_of_an_outlet(s, kept, by_id)]
+        least = min(droppable, key=lambda s: _adds(s, kept, by_id, order), default=None)
+        if least is None or _length(kept) - budget < _length([least]) / 2:
+            break  # the nearest length to the bound keeps the sentence
+        cut.add(id(least))
+    return _without(composed, cut, TOO_LONG.format(share=WORD_SHARE)) if cut else composed
+
+
+def _length(sentences: Sequence[DraftSentence]) -> int:
+    return sum(len(s.text.split()) for s in sentences)
+
+
+def _adds(
+    sentence: DraftSentence,
+    kept: list[DraftSentence],
+    claims: dict[str, MergedClaim],
+    order: list[DraftSentence],
+) -> tuple[int, float, int]:
+    # what the briefing loses without ``sentence``: ordered least first
+    rest = " ".join(s.text for s in kept if s is not sentence)
+    return (_outlets(sentence, claims), -coverage(sentence.text, rest), -order.index(sentence))
+
+
+def _last_of_an_outlet(
+    sentence: DraftSentence, kept: list[DraftSentence], claims: dict[str, MergedClaim]
+) -> bool:
+    others = {a for s in kept if s is not sentence for a in _cited_outlets(s, claims)}
+    return bool(_cited_outlets(sentence, claims) - others)
+
+
+def _cited_outlets(sentence: DraftSentence, claims: dict[str, MergedClaim]) -> set[str]:
+    return {s.article_id for c in sentence.claims if c in claims for s in claims[c].support}
+
+
+def _without(composed: Composed, cut: set[int], reason: str) -> Composed:
+    """``composed`` without the sentences whose ``id`` is in ``cut``, each listed as dropped."""
+    draft = composed.draft
+    kept = [
+        DraftSection.model_construct(
+            heading=s.heading, sentences=[x for x in s.sentences if id(x) not in cut]
+        )
+        for s in draft.sections
+    ]
+    every = [*draft.all_sentences(), *composed.filled]
+    return replace(
+        composed,
+        draft=Draft.model_construct(
+            title=draft.title,
+            lede=[s for s in draft.lede if id(s) not in cut],
+            sections=[s for s in kept if s.sentences],
+        ),
+        filled=[s for s in composed.filled if id(s) not in cut],
+        dropped=[
+            *composed.dropped,
+            *(DroppedSentence(text=s.text, reason=reason) for s in every if id(s) in cut),
+        ],
+    )
 
 
 def _own(claim: MergedClaim) -> set[tuple[str, int]]:

@@ -178,17 +178,25 @@ def article_from(
 
 
 def _title(text: str, origin: str) -> str | None:
-    lines = text.lstrip().splitlines()
-    if not lines:
-        return None
-    first = lines[0].strip()
-    if origin.endswith(".md") and first.startswith("# "):
-        return first[2:].strip()
-    has_break = len(lines) > 1 and not lines[1].strip()
-    looks_like_headline = len(first.split()) >= 4 and len(first) <= 150
-    if has_break and looks_like_headline and first[-1] not in ".!?:":
-        return first
+    lines = [line.strip() for line in text.lstrip().splitlines()]
+    if origin.endswith(".md") and lines and lines[0].startswith("# "):
+        return lines[0][2:].strip()
+    for i, line in enumerate(lines[:HEADER_LINES]):
+        if not line:
+            continue
+        if len(line) > 150 or line[-1] in ".!?:":
+            return None  # the story has begun: no headline above it
+        if len(_WORD.findall(line)) >= 3:  # a headline, not a dateline, place or weather
+            return line if i + 1 < len(lines) and not lines[i + 1] else None
     return None
+
+
+HEADER_LINES = 8
+"""Lines at the top of a text file searched for its headline, above which a page dump may
+put a date, a city or the weather."""
+_WORD = re.compile(r"[^\W\d_]{2,}")
+"""A word of two letters or more: ``31.9 C`` and ``Saturday, August 30, 2025`` have fewer
+than three, a headline has more."""
 
 
 @cache

@@ -156,13 +156,18 @@ def _source_line(source: Source) -> str:
 
 
 def check_line(briefing: Briefing) -> str:
-    """One line: how many composed sentences were checked and what became of them."""
+    """One line: how many composed sentences were checked and what became of them (a
+    sentence reworded as one sentence per claim counts once)."""
     filled = sum(len(s.sentences) for s in briefing.sections if s.from_claims)
-    composed = len(briefing.all_sentences()) - filled
-    repaired, dropped = len(briefing.repaired), len(briefing.dropped)
+    shown = [s for sec in briefing.sections if not sec.from_claims for s in sec.sentences]
+    texts = [s.text for s in [*briefing.lede, *shown]]
+    replacements = {r.replacement for r in briefing.repaired}
+    reworded = {r.text for r in briefing.repaired if r.replacement in texts}
+    written = sum(t not in replacements for t in texts)
+    dropped = len(briefing.dropped)
     line = (
-        f"Checked {composed + dropped} composed sentences: {composed - repaired} shown as "
-        f"written, {repaired} reworded from their claims, {dropped} dropped"
+        f"Checked {written + len(reworded) + dropped} composed sentences: {written} shown as "
+        f"written, {len(reworded)} reworded from their claims, {dropped} dropped"
     )
     return line + (f"; {filled} added from the claims." if filled else ".")
 

@@ -129,8 +129,16 @@ def best_anchor(text: str, sentences: Sequence[tuple[int, str]]) -> int | None:
 
 
 _QUOTED = re.compile(
-    r"[\"\u201c]([^\"\u201d]{3,})[\"\u201d]|\u2018([^\u2019]{3,}\s[^\u2019]*)\u2019"
+    r"[\"\u201c\u201e]([^\"\u201c\u201d]{3,})[\"\u201c\u201d]"
+    r"|\u2018([^\u2019]{3,}\s[^\u2019]*)\u2019"
+    r"|\u00ab\s*([^\u00bb]{3,}?)\s*\u00bb"
 )
+"""A quotation: in straight or curly double quotes (English), German low-high quotes, curly
+single quotes around words with a space (not an apostrophe), or guillemets."""
+
+
+def _quotation(match: re.Match[str]) -> str:
+    return match.group(1) or match.group(2) or match.group(3)
 
 
 def _plain(text: str) -> str:
@@ -148,13 +156,39 @@ def unbacked_quotes(text: str, backing_texts: Sequence[str]) -> tuple[str, int]:
 
     def check(match: re.Match[str]) -> str:
         nonlocal count
-        quoted = match.group(1) or match.group(2)
+        quoted = _quotation(match)
         if _plain(quoted) in backing:
             return match.group(0)
         count += 1
         return quoted
 
     return _QUOTED.sub(check, text), count
+
+
+QUOTE_RUN = 6
+"""Words in a row of a source's quotation that, outside quotation marks in a briefing's
+sentence, give someone's words as the briefing's own."""
+
+
+def unmarked_quote(text: str, backing_texts: Sequence[str]) -> bool:
+    """Whether ``text`` gives :data:`QUOTE_RUN` words of a quotation in its sources outside
+    quotation marks (a first-person "I have determined ..." read as the briefing's voice)."""
+    own = _spaced(_QUOTED.sub(" | ", text))
+    for backing in backing_texts:
+        for match in _QUOTED.finditer(backing):
+            words = _WORDS.findall(_quotation(match).lower())
+            runs = (words[i : i + QUOTE_RUN] for i in range(len(words) - QUOTE_RUN + 1))
+            if any(f" {' '.join(run)} " in own for run in runs):
+                return True
+    return False
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def _spaced(text: str) -> str:
+    # the words of ``text``, lower case, one space apart and around: " a b c "
+    return f" {' '.join(_WORDS.findall(text.lower()))} "
 
 
 def same_sentence(text: str, seen: set[str]) -> bool:

@@ -23,7 +23,9 @@ from service.compose import (
     Composed,
     evidence_texts,
     fill,
+    fit,
     fold,
+    joined,
     lead_with_best,
     review,
     salvage,
@@ -228,6 +230,52 @@ def test_an_ungrounded_sentence_is_reworded_from_its_claims() -> None:
     composed = review(Composed(Draft.model_validate(draft), []), BY_ID)
     assert composed.draft.lede[0].text == "Seoul said about 600 soldiers were killed."
     assert composed.repaired[0].reason == "states 900, which its sources do not"
+
+
+def test_a_sentence_reworded_from_claims_of_different_backing_is_told_claim_by_claim() -> None:
+    text = "Seoul said about 900 soldiers were killed, and Kim held a ceremony for the dead."
+    lede = [DraftSentence(claims=["c1", "c2"], text=text)]
+    draft = Draft.model_construct(title="Ceremony for the dead", lede=lede, sections=[])
+    composed = review(Composed(draft, []), BY_ID)
+    assert [(s.claims, s.text) for s in composed.draft.lede] == [
+        (["c1"], "Seoul said about 600 soldiers were killed."),
+        (["c2"], "Kim held a ceremony for the dead."),
+    ]  # two outlets back the first, one the second: each sentence is marked for itself
+    assert {(r.text, r.reason) for r in composed.repaired} == {
+        (text, "states 900, which its sources do not")
+    }
+    briefing = assemble(StageResults(composed, MERGED, [A, B], model="test"))
+    assert [s.status for s in briefing.lede] == [
+        ClaimStatus.CORROBORATED,
+        ClaimStatus.SINGLE_SOURCE,
+    ]
+    assert (
+        render(briefing, "markdown")
+        .rstrip()
+        .endswith(
+            "*Checked 1 composed sentences: 0 shown as written, 1 reworded from their claims, "
+            "0 dropped.*"
+        )
+    )
+
+
+def test_a_sources_quotation_given_as_the_briefings_own_words_is_reworded() -> None:
+    said = (
+        '"After careful consultation with medical experts, I have determined that vaccination '
+        'is necessary," Austin wrote in a memo.'
+    )
+    memo = article(f"{said} The order applies to all troops.", "alpha")
+    merged = merge([claims(memo, (said, [1]))], [memo])
+    unmarked = said.split('," ')[0].strip('"') + "."
+    lede = [DraftSentence(claims=[merged[0].id], text=unmarked)]
+    draft = Draft.model_construct(title="Troops must be vaccinated", lede=lede, sections=[])
+    composed = review(
+        Composed(draft, []), {c.id: c for c in merged}, evidence_texts(merged, [memo])
+    )
+    assert composed.draft.lede[0].text == said  # in quotation marks, with who said it
+    assert composed.repaired[0].reason == (
+        "gives words its sources quote as its own, without quotation marks"
+    )
 
 
 def test_filling_skips_claims_already_said_inside_a_longer_sentence() -> None:
@@ -447,3 +495,91 @@ def test_a_disputed_figure_never_drops_a_sentence_disputing_another_quantity() -
     killed = "Officials said 600 North Korean troops were killed fighting for Russia."
     folded = _folded(sent, killed, ClaimStatus.CONTESTED, ClaimStatus.CONTESTED)
     assert len(folded.draft.all_sentences()) == 2
+
+
+def _sentences(*specs: tuple[str, list[str]]) -> Composed:
+    said = [DraftSentence.model_construct(claims=ids, text=text) for text, ids in specs]
+    section = DraftSection.model_construct(heading="More", sentences=said[1:])
+    return Composed(Draft.model_construct(title="T", lede=said[:1], sections=[section]), [])
+
+
+def test_a_sentence_saying_again_what_an_earlier_one_cites_is_dropped_as_a_repeat() -> None:
+    a = article(f"{KNELT} {FOLD_FILLER}", "alpha")
+    b = article(f"{FOLD_FILLER} {KNEELING}", "beta")
+    made = [_claim(1, a, 1), _claim(2, b, 4)]
+    both = f"{KNELT[:-1]}, and {KNEELING[0].lower()}{KNEELING[1:]}"
+    composed = _sentences((both, ["c1", "c2"]), (KNELT, ["c1"]))
+    folded = fold(composed, {c.id: c for c in made}, [a, b])
+    assert [s.text for s in folded.draft.all_sentences()] == [both]
+    assert [d.reason for d in folded.dropped] == [
+        "repeats an earlier sentence, which cites the same source sentences"
+    ]
+
+
+def test_a_sentence_citing_a_source_sentence_again_for_another_fact_is_kept() -> None:
+    a = article(f"{KNELT} {FOLD_FILLER}", "alpha")
+    made = [_claim(1, a, 1), _claim(2, a, 2)]
+    composed = _sentences((KNELT, ["c1", "c2"]), ("Kim spoke in Pyongyang.", ["c2"]))
+    assert len(fold(composed, {c.id: c for c in made}, [a]).draft.all_sentences()) == 2
+
+
+def _long_briefing() -> tuple[Composed, list[MergedClaim], list[Article]]:
+    a = article(f"{KNELT} {FOLD_FILLER}", "alpha")
+    b = article(f"{FOLD_FILLER} {KNEELING}", "beta")
+    made = [_claim(1, a, 1), _claim(2, a, 2), _claim(3, a, 3), _claim(4, b, 4)]
+    composed = _sentences(*((c.text, [c.id]) for c in made))
+    return composed, made, [a, b]
+
+
+def test_a_briefing_longer_than_its_share_of_the_articles_words_is_cut_to_it() -> None:
+    composed, made, articles = _long_briefing()
+    kept_words = sum(len(s.text.split()) for a in articles for s in a.kept)
+    before = sum(len(s.text.split()) for s in composed.draft.all_sentences())
+    assert before > WORD_SHARE * kept_words  # the case: four sentences, two short articles
+    fitted = fit(composed, made, articles)
+    shown = fitted.draft.all_sentences()
+    words = sum(len(s.text.split()) for s in shown)
+    longest = max(len(s.text.split()) for s in composed.draft.all_sentences())
+    assert words <= WORD_SHARE * kept_words + longest / 2  # to the nearest sentence
+    assert shown[0] is composed.draft.lede[0]  # the opening sentence stays
+    cited = {s.article_id for x in shown for c in made if c.id in x.claims for s in c.support}
+    assert cited == {a.id for a in articles}  # no outlet cut out for length
+    assert len(fitted.dropped) == len(composed.draft.all_sentences()) - len(shown) > 0
+    assert all("40% of its articles' words" in d.reason for d in fitted.dropped)
+
+
+def test_a_briefing_within_its_share_is_left_as_it_is() -> None:
+    _, made, articles = _long_briefing()
+    short = _sentences((made[0].text, ["c1"]), (made[3].text, ["c4"]))
+    assert fit(short, made, articles) is short
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "North Korea leader meets families of soldiers killed in Russia's war",
+        "Kim honours the fallen ",
+        "\u91d1\u6b63\u6069\u4f1a\u89c1\u9635\u4ea1\u58eb\u5175\u5bb6\u5c5e",
+    ],
+)
+def test_claims_joined_in_a_repair_each_end_as_a_sentence(headline: str) -> None:
+    said = "Kim knelt before the portraits."
+    text = joined([headline, said, '"They are heroes," KCNA said.'])
+    assert text == f'{headline.rstrip()}. {said} "They are heroes," KCNA said.'
+
+
+def test_a_sentence_whose_words_an_earlier_one_holds_is_dropped_whatever_it_cites() -> None:
+    a = article(f"{KNELT} {FOLD_FILLER}", "alpha")
+    made = [_claim(1, a, 1), _claim(2, a, 2)]
+    composed = _sentences((KNELT, ["c1"]), ("Kim Jong Un knelt before the portraits.", ["c2"]))
+    folded = fold(composed, {c.id: c for c in made}, [a])
+    assert [s.text for s in folded.draft.all_sentences()] == [KNELT]
+    b = article(f"{FOLD_FILLER} {KNEELING}", "beta")
+    made = [_claim(1, a, 1), _claim(2, b, 4)]
+    composed = _sentences((KNELT, ["c1"]), ("Kim Jong Un knelt before the portraits.", ["c2"]))
+    folded = fold(composed, {c.id: c for c in made}, [a, b])
+    # another outlet's sentence is never dropped as a repeat: folded, its outlet cited
+    assert [s.claims for s in folded.draft.all_sentences()] == [["c1", "c2"]]
+    assert [d.reason for d in folded.dropped] == [
+        "states the fact of an earlier sentence, which cites its sources too"
+    ]

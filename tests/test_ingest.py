@@ -3,6 +3,8 @@
 import io
 from pathlib import Path
 
+import pytest
+
 from service.ingest import ingest, make_article, split_sentences
 
 
@@ -42,6 +44,30 @@ def test_title_from_headline_line_and_markdown(tmp_path: Path) -> None:
         "story.txt": "Council passes the city budget",
         "story.md": "Mayor resigns after vote",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        (
+            "31.9 C\nMiami\nSaturday, August 30, 2025\n\nCouncil passes the city budget\n\n"
+            "The council voted on Monday.\n",
+            "Council passes the city budget",
+        ),
+        (
+            "12:04\n\nLe conseil adopte le budget de la ville\n\nLe conseil a vot\u00e9 lundi.\n",
+            "Le conseil adopte le budget de la ville",
+        ),
+        ("The council voted on Monday.\n\nCouncil passes the city budget\n\nMore.\n", None),
+        ("Photo\nCouncil passes the city budget\nThe council voted on Monday.\n", None),
+    ],
+)
+def test_a_headline_under_a_page_dumps_date_place_or_weather_is_the_title(
+    tmp_path: Path, text: str, title: str | None
+) -> None:
+    path = tmp_path / "story.txt"
+    path.write_text(text, encoding="utf-8")
+    assert ingest([path]).articles[0].title == title
 
 
 def test_source_mapping_names_the_outlet(tmp_path: Path) -> None:

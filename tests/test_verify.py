@@ -1,5 +1,7 @@
 """Grounding checks: numbers and content words must come from the backing text."""
 
+import pytest
+
 from schemas import ClaimKind, ExtractedClaim, Extraction
 from service.extract import ground
 from service.verify import (
@@ -10,6 +12,7 @@ from service.verify import (
     numbers,
     unbacked_quotes,
     ungrounded,
+    unmarked_quote,
 )
 from tests.helpers import article
 
@@ -110,3 +113,59 @@ def test_checks_record_each_outcome() -> None:
     assert not found["names"].passed
     assert "seoul" in found["names"].detail
     assert found["wording"].detail == "50% of its content words are in its sources"
+
+
+MEMO = (
+    '"After careful consultation with medical experts, I have determined that vaccination is '
+    'necessary to protect the Force," Secretary Austin wrote in a memo.'
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "After careful consultation with medical experts, I have determined that vaccination "
+        "is necessary.",
+        "Austin said that after careful consultation with medical experts he acted.",
+        "I HAVE DETERMINED THAT VACCINATION IS NECESSARY to protect the Force, Austin wrote.",
+    ],
+)
+def test_a_sources_quoted_words_given_without_quotation_marks_are_found(text: str) -> None:
+    assert unmarked_quote(text, [MEMO])
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "\u00ab Nous avons d\u00e9cid\u00e9 de voter la r\u00e9forme lundi \u00bb, dit-il.",
+        "\u201eWir haben beschlossen die Reform am Montag zu beschlie\u00dfen\u201c, sagte er.",
+    ],
+)
+def test_quotations_in_guillemets_and_german_quotes_are_quotations(source: str) -> None:
+    quoted = source.split("\u00bb")[0].split("\u201c")[0].strip("\u00ab\u201e ")
+    assert unmarked_quote(f"{quoted}.", [source])
+    assert unbacked_quotes(f"Il a dit \u00ab {quoted} \u00bb.", [source])[1] == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "source"),
+    [
+        (MEMO, MEMO),  # quoted as the source quotes it
+        (
+            "\u201cAfter careful consultation with medical experts, I have determined that "
+            "vaccination is necessary,\u201d Austin wrote.",
+            MEMO,
+        ),
+        ("Austin ordered vaccination after consulting medical experts.", MEMO),
+        (
+            "Le ministre a dit que la r\u00e9forme des retraites sera vot\u00e9e lundi.",
+            "\u00ab La r\u00e9forme sera vot\u00e9e lundi \u00bb, a dit le ministre. "
+            "Le ministre a dit que la r\u00e9forme des retraites sera vot\u00e9e lundi.",
+        ),
+        ("Austin said it was necessary.", "Austin said it was \u2018necessary\u2019."),
+    ],
+)
+def test_quoted_words_kept_in_quotation_marks_or_not_the_sources_quote_pass(
+    text: str, source: str
+) -> None:
+    assert not unmarked_quote(text, [source])
