@@ -196,7 +196,8 @@ class _Grouping:
         if self._unseen:
             candidates: Iterable[int] = range(len(self.groups))
         else:
-            if any(g.compares(member) for g in self.groups):
+            unseen = not self.aligner.knows(member.text)  # a claim is mostly its sentence
+            if unseen and any(g.compares(member) for g in self.groups):
                 self.aligner.of(member.text)
             candidates = sorted(self._candidates(member))
         scored = [(self.groups[i].score(member, self.aligner), i) for i in candidates]
