@@ -53,9 +53,12 @@ HEADER = ("articles", "default", "x critical", "64 at once", "x critical", "one 
 _CHILD = """
 import sys, time
 from pathlib import Path
+import service
 from service import brief
 from service.settings import Settings
-url, folder, size, limit = sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4]
+url, folder, size, limit, tree = sys.argv[1:6]
+folder = Path(folder)
+assert Path(service.__file__).resolve().is_relative_to(tree), (service.__file__, tree)
 concurrency = int(limit) if limit != "default" else None
 def settings(name):
     return Settings(model="hosted_vllm/fault", api_base=url, cache_dir=folder / name,
@@ -72,8 +75,11 @@ def _in_process_of(tree: Path, url: str, size: int, limit: str) -> tuple[float, 
     for count in (1, size):
         write_articles(folder / str(count), count)
     env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
-    command = [sys.executable, "-c", _CHILD, url, str(folder), str(size), limit]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    arguments = [url, str(folder), str(size), limit, str(tree.resolve())]
+    command = [sys.executable, "-c", _CHILD, *arguments]
+    # run in ``tree``: ``python -c`` puts the working directory before PYTHONPATH, so from
+    # another checkout the child would import that checkout's code
+    done = subprocess.run(command, env=env, cwd=tree, capture_output=True, text=True, check=True)
     seconds, calls = done.stdout.split()
     return float(seconds), int(calls)
 

@@ -25,11 +25,11 @@ QUALITY.md or the change's report gives the sweep).
 
 import math
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from typing import Any
+from functools import cache, cached_property, lru_cache
+from typing import Any, Generic, TypeVar
 
 import snowballstemmer  # type: ignore[import-untyped]
 
@@ -82,6 +82,12 @@ def _stemmer() -> snowballstemmer.stemmer:
     return snowballstemmer.stemmer("english")
 
 
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    # once per word: a story's sentences repeat its words, and the stemmer is pure Python
+    return str(_stemmer().stemWord(word))
+
+
 @dataclass(frozen=True)
 class Features:
     """What one sentence states, as comparable features."""
@@ -92,6 +98,12 @@ class Features:
     """Content-word stems, names aside."""
     people: frozenset[str] = frozenset()
     """The names of who or what it is about: not who said it, nor a day or month."""
+
+    @cached_property
+    def someone(self) -> frozenset[str]:
+        """The names that count as someone two sentences have in common (the speaker too;
+        not a day, a month or a title)."""
+        return self.names - _CALENDAR - _TITLES
 
     def all(self) -> Iterable[tuple[str, str]]:
         yield from (("name", n) for n in self.names)
@@ -106,7 +118,7 @@ def features(text: str) -> Features:
     named = frozenset(names(text) | _leading_name(text))
     words = [w.strip("'-") for w in _WORD.findall(normal(text))]
     content = [w for w in words if _content(w) and w not in named]
-    stems = frozenset(_stemmer().stemWords(content))
+    stems = frozenset(_stem(w) for w in content)
     said_by = names(attribution(text) or "")
     return Features(named, numbers(text), stems, named - said_by - _CALENDAR - _TITLES)
 
@@ -133,10 +145,12 @@ class Aligner:
     def __init__(self, texts: Sequence[str], embedder: Embedder | None = None) -> None:
         self._features: dict[str, Features] = {t: features(t) for t in texts}
         self._embedder = embedder
+        self._texts = list(dict.fromkeys(texts))
+        self._matrix: Any = embedder(self._texts) if embedder is not None and texts else None
         self._vectors: dict[str, Any] = {}
-        if embedder is not None and texts:
-            unique = list(dict.fromkeys(texts))
-            self._vectors = dict(zip(unique, embedder(unique), strict=True))
+        if self._matrix is not None:
+            self._vectors = dict(zip(self._texts, self._matrix, strict=True))
+        self._close: dict[str, frozenset[str]] = {}
         counts: Counter[tuple[str, str]] = Counter()
         for found in self._features.values():
             counts.update(set(found.all()))
@@ -144,12 +158,18 @@ class Aligner:
         self._idf = {f: math.log((total + 1) / (n + 0.5)) for f, n in counts.items()}
         self._floor = math.log((total + 1) / (total + 0.5))
         self._weights: dict[str, tuple[dict[tuple[str, str], float], float]] = {}
+        self._words_weights: dict[tuple[str, int], float] = {}
 
     def of(self, text: str) -> Features:
         """The features of ``text`` (computed once)."""
         if text not in self._features:
             self._features[text] = features(text)
         return self._features[text]
+
+    def knows(self, text: str) -> bool:
+        """Whether ``text`` has been given to the aligner or to ``of``: each text first seen
+        weighs a feature no sentence has a little more (see ``weight``)."""
+        return text in self._features
 
     def weight(self, feature: tuple[str, str]) -> float:
         """What one shared feature tells: rarer in the cluster, more."""
@@ -175,11 +195,18 @@ class Aligner:
         common = wa & wb
         if len(common) < MIN_SHARED_WORDS:
             return False
-        smaller = min(self._words_weight(wa), self._words_weight(wb))
+        smaller = min(self._text_words_weight(a), self._text_words_weight(b))
         return self._words_weight(common) >= MIN_EVENT * smaller
 
     def _words_weight(self, words: Iterable[str]) -> float:
         return sum(self.weight(("word", w)) for w in words)
+
+    def _text_words_weight(self, text: str) -> float:
+        # once per text and number of texts seen (on which a word no sentence has depends)
+        key = (text, len(self._features))
+        if key not in self._words_weights:
+            self._words_weights[key] = self._words_weight(self.of(text).words)
+        return self._words_weights[key]
 
     def compatible(self, a: str, b: str, *, figures: bool = True) -> bool:
         """Whether two sentences pass the guards: no count apart (unless ``figures`` is
@@ -190,7 +217,9 @@ class Aligner:
             return False  # the cheapest test first: most pairs fail it
         if figures and not compatible_numbers(fa.numbers, fb.numbers):
             return False
-        return _someone_in_common(fa, fb) and self.same_event(a, b)
+        if fa.people and fb.people and not fa.someone & fb.someone:
+            return False
+        return self.same_event(a, b)
 
     def aligned(self, a: str, b: str) -> bool:
         """Whether two sentences state the same fact (figures aside: see ``merge``)."""
@@ -211,31 +240,75 @@ class Aligner:
         """Cosine of two sentences' embeddings; 0 without an embedder."""
         if self._embedder is None:
             return 0.0
-        for text in (a, b):
-            if text not in self._vectors:
-                self._vectors[text] = self._embedder([text])[0]
-        return float(self._vectors[a] @ self._vectors[b])
+        return float(self._vector(a) @ self._vector(b))
+
+    def _vector(self, text: str) -> Any:
+        if text not in self._vectors and self._embedder is not None:
+            self._vectors[text] = self._embedder([text])[0]
+        return self._vectors[text]
+
+    def close(self, text: str) -> frozenset[str]:
+        """The texts the aligner was built with whose embeddings are within
+        :data:`MIN_COSINE` of ``text``'s (none without an embedder): the only ones
+        :meth:`paraphrase` may join with it that :class:`Index` does not find."""
+        if self._matrix is None:
+            return frozenset()
+        if text not in self._close:
+            cosines = self._matrix @ self._vector(text)
+            self._close[text] = frozenset(
+                t for t, c in zip(self._texts, cosines.tolist(), strict=True) if c >= MIN_COSINE
+            )
+        return self._close[text]
 
     def paraphrase(self, a: str, b: str) -> bool:
         """Whether two sentences state one fact in other words: their embeddings close, no
-        count apart, someone in common where both name someone."""
+        count apart, someone in common where both name someone. (Their features are read
+        without showing the texts to the aligner: its weights do not change.)"""
         if self._embedder is None or self.cosine(a, b) < MIN_COSINE:
             return False
-        fa, fb = self.of(a), self.of(b)
+        fa, fb = features(a), features(b)
         if not compatible_numbers(fa.numbers, fb.numbers):
             return False
-        return _someone_in_common(fa, fb)
+        return not (fa.people and fb.people and not fa.someone & fb.someone)
 
 
-def _someone_in_common(a: Features, b: Features) -> bool:
-    """False when both name people or places and share none (the speaker counts too)."""
-    common = (a.names & b.names) - _CALENDAR - _TITLES
-    return not (a.people and b.people and not common)
+K = TypeVar("K", bound=Hashable)
 
 
+class Index(Generic[K]):
+    """Texts indexed by what :meth:`Aligner.compatible` requires two texts to share: content
+    words (``MIN_SHARED_WORDS``) and, when both name someone, a name. A text need only be
+    compared with the texts :meth:`near` it; every other pair fails the guards, whatever the
+    weights."""
+
+    def __init__(self) -> None:
+        self._by_word: dict[str, list[K]] = defaultdict(list)
+        self._found: dict[K, Features] = {}
+
+    def add(self, key: K, found: Features) -> None:
+        self._found[key] = found
+        for word in found.words:
+            self._by_word[word].append(key)
+
+    def sharing(self, found: Features) -> set[K]:
+        """The keys of the texts sharing enough content words with ``found``."""
+        shared = Counter(k for w in found.words for k in self._by_word.get(w, ()))
+        return {k for k, n in shared.items() if n >= MIN_SHARED_WORDS}
+
+    def near(self, found: Features) -> set[K]:
+        """The keys of the texts that may pass :meth:`Aligner.compatible` with ``found``."""
+        near = self.sharing(found)
+        if not found.people:
+            return near
+        named = found.someone
+        return {k for k in near if not self._found[k].people or named & self._found[k].someone}
+
+
+@lru_cache(maxsize=65536)
 def compatible_numbers(a: frozenset[str], b: frozenset[str]) -> bool:
     """False when both sentences state counts (years aside) and share none of them (up to
-    rounding: see :func:`same_value`)."""
+    rounding: see :func:`same_value`). Remembered: a merge asks it of the same few sets of
+    numbers for every pair of sentences."""
     counts_a = {n for n in a if not _YEAR.match(n)}
     counts_b = {n for n in b if not _YEAR.match(n)}
     if not (counts_a and counts_b):

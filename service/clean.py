@@ -178,15 +178,29 @@ class _Story:
     lead: tuple[str, ...]
 
     @classmethod
-    def of(cls, others: Sequence[Article], article: Article) -> "_Story":
-        texts = [s.text for a in others for s in a.kept]
+    def of(cls, others: Sequence["_Said"], article: Article) -> "_Story":
         lead = (article.title or "", *(s.text for s in article.kept[:LEAD_SENTENCES]))
-        return cls(frozenset().union(*map(stems, texts)), _names(texts), lead)
+        words = frozenset().union(*(o.words for o in others))
+        return cls(words, frozenset().union(*(o.names for o in others)), lead)
 
     def excluding(self, line: str) -> "_Story":
         """The story with the lead, less the paragraph judged (a short article is all lead)."""
         lead = [t for t in self.lead if t not in line]
         return _Story(self.words | set().union(*map(stems, lead)), self.names | _names(lead), ())
+
+
+@dataclass(frozen=True)
+class _Said:
+    """The words and names of one article's kept sentences: worked out once per article,
+    not once for each other article of the set (which made the clean-up quadratic)."""
+
+    words: frozenset[str]
+    names: frozenset[str]
+
+    @classmethod
+    def of(cls, article: Article) -> "_Said":
+        texts = [s.text for s in article.kept]
+        return cls(frozenset().union(*map(stems, texts)), _names(texts))
 
 
 def _names(texts: Sequence[str]) -> frozenset[str]:
@@ -535,8 +549,9 @@ def _set_aside(articles: Sequence[Article]) -> list[Article]:
     if len(first) < OFF_TOPIC_MIN_ARTICLES:
         return first
     bar = off_topic_share(len(first) - 1)
+    said = [_Said.of(a) for a in first]
     cleaned = []
     for i, article in enumerate(first):
-        story = _Story.of([a for j, a in enumerate(first) if j != i], article)
+        story = _Story.of([s for j, s in enumerate(said) if j != i], article)
         cleaned.append(_with_removed(article, _off_topic(article, story, bar)))
     return cleaned

@@ -16,8 +16,12 @@ attribution (checked in ``compose``).
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TypeVar
+
+from rapidfuzz import fuzz, process
 
 from schemas import (
     Article,
@@ -29,14 +33,16 @@ from schemas import (
     Sentence,
     Support,
 )
-from service.align import MIN_SHARED_WORDS, Aligner, agreeing, compatible_numbers
+from service.align import Aligner, Index, agreeing, compatible_numbers, features
 from service.embed import Embedder
 from service.figures import attribution, by_sentence
-from service.verify import numbers, overlap, stems
+from service.verify import normal, numbers, stems
 
 SIMILARITY = 85.0
 """Token-set ratio (0-100) above which two claims with the same numbers are one."""
 
+
+T = TypeVar("T")
 
 Figures = dict[int, frozenset[str]]
 """The values a sentence gives, by the quantity they count (see ``figures.by_sentence``)."""
@@ -50,6 +56,8 @@ class _Member:
     text: str
     """What it states: the claim, or the source sentence added as support."""
     figures: Figures
+    numbers: frozenset[str]
+    """The numbers ``text`` states (``verify.numbers``), worked out once."""
 
 
 @dataclass
@@ -60,21 +68,50 @@ class _Group:
     figures: Figures
     support: list[Support] = field(default_factory=list)
     members: list[_Member] = field(default_factory=list)
+    articles: set[str] = field(default_factory=set)
+    """The article ids of ``members``."""
 
-    def score(self, claim: str, member: _Member, aligner: Aligner) -> float:
+    def add(self, member: _Member, support: Support) -> None:
+        self.support.append(support)
+        self.members.append(member)
+        self.articles.add(member.article_id)
+
+    def score(self, member: _Member, aligner: Aligner) -> float:
         """How well a claim joins this group: 0 when it does not."""
-        if numbers(claim) == self.numbers and overlap(claim, self.text) >= SIMILARITY:
+        if self.reworded(member):
             # nearly the same wording, unless it names other people or another act
             return 2.0 if aligner.compatible(member.text, self.members[0].text) else 0.0
-        if member.article_id in {m.article_id for m in self.members}:
+        if member.article_id in self.articles:
             return 0.0  # an outlet states a fact once; its other sentences are other facts
         if same_figures(member.figures, self.figures):
             return 1.5  # the same values for the same counted quantities
         return self.aligned(member, aligner)
 
+    def reworded(self, member: _Member) -> bool:
+        """Whether ``member`` has this group's numbers and nearly its claim's wording."""
+        if member.numbers != self.numbers:
+            return False
+        # verify.overlap, each text normalised once: a claim is compared with many groups
+        return fuzz.token_set_ratio(_wording(member.text), _wording(self.text)) >= SIMILARITY
+
+    def compares(self, member: _Member) -> bool:
+        """Whether ``score`` shows ``member``'s text to the aligner (unless a test of
+        figures or outlets decides first)."""
+        if self.reworded(member):
+            return True
+        if member.article_id in self.articles or same_figures(member.figures, self.figures):
+            return False
+        return not self.conflicts(member)
+
+    def conflicts(self, member: _Member) -> bool:
+        """Whether ``member`` gives another value for a quantity a statement here counts."""
+        return bool(member.figures) and any(
+            conflict(member.figures, m.figures) for m in self.members
+        )
+
     def aligned(self, member: _Member, aligner: Aligner) -> float:
         """How alike ``member`` and this group's claim are, 0 if a guard fails."""
-        if any(conflict(member.figures, m.figures) for m in self.members):
+        if self.conflicts(member):
             return 0.0
         counts = aligner.of(member.text).numbers
         if not all(compatible_numbers(counts, aligner.of(m.text).numbers) for m in self.members):
@@ -82,6 +119,26 @@ class _Group:
         # each statement is compared with the claim's own (its first): a group does not
         # drift, statement by statement, from what its claim says
         return aligner.affinity(member.text, self.members[0].text)
+
+
+@lru_cache(maxsize=8192)
+def _wording(text: str) -> str:
+    return normal(text)
+
+
+def _alike(text: str, wordings: list[str]) -> Iterable[int]:
+    """The positions of the ``wordings`` that may be nearly ``text``'s (``_Group.reworded``
+    decides): one loop in rapidfuzz's C code leaves out those well below the threshold."""
+    cutoff = SIMILARITY - 5  # a margin: never one that reworded would take
+    found = process.extract(
+        _wording(text),
+        wordings,
+        scorer=fuzz.token_set_ratio,
+        processor=None,
+        score_cutoff=cutoff,
+        limit=None,
+    )
+    return (index for _, _, index in found)
 
 
 def same_figures(a: Figures, b: Figures) -> bool:
@@ -99,6 +156,74 @@ def conflict(a: Figures, b: Figures) -> bool:
     return any(not agreeing(a[k], b[k]) for k in a.keys() & b.keys())
 
 
+class _Grouping:
+    """The claim groups so far, indexed by what a claim must share with a group's claim to
+    score above 0 (see ``_Group.score``): its numbers, a quantity it counts, or
+    ``MIN_SHARED_WORDS`` content words (``Aligner.compatible``). A claim is scored against
+    those groups only.
+
+    The aligner weighs a feature no sentence has by how many texts it has been shown, so when
+    it is first shown a claim is part of the result. A claim is shown to it before the groups
+    are scored when scoring every group in turn would show it (nothing before that depends on
+    it), and every group is scored in turn, as without the index, while a group holds a text
+    the aligner has not been shown.
+    """
+
+    def __init__(self, aligner: Aligner) -> None:
+        self.aligner = aligner
+        self.groups: list[_Group] = []
+        self._by_numbers: dict[frozenset[str], list[int]] = defaultdict(list)
+        self._wordings: dict[frozenset[str], list[str]] = defaultdict(list)
+        """The wording of the groups of ``_by_numbers``, in its order."""
+        self._by_quantity: dict[int, list[int]] = defaultdict(list)
+        self._near: Index[int] = Index()
+        self._by_first: dict[str, int] = {}
+        """The first group whose claim is each text."""
+        self._unseen: list[str] = []
+        """Texts of the groups' statements the aligner has not been shown."""
+
+    def join(self, member: _Member, kind: ClaimKind, support: Support) -> None:
+        """Add ``member`` to the group it scores best with, or to a new group."""
+        best, index = self._best(member)
+        if best <= 0:
+            index = self._found(member, kind)
+        self.groups[index].add(member, support)
+        if not self.aligner.knows(member.text):
+            self._unseen.append(member.text)
+
+    def _best(self, member: _Member) -> tuple[float, int]:
+        self._unseen = [t for t in self._unseen if not self.aligner.knows(t)]
+        if self._unseen:
+            candidates: Iterable[int] = range(len(self.groups))
+        else:
+            unseen = not self.aligner.knows(member.text)  # a claim is mostly its sentence
+            if unseen and any(g.compares(member) for g in self.groups):
+                self.aligner.of(member.text)
+            candidates = sorted(self._candidates(member))
+        scored = [(self.groups[i].score(member, self.aligner), i) for i in candidates]
+        return max(scored, default=(0.0, -1))
+
+    def _candidates(self, member: _Member) -> set[int]:
+        found = self._near.near(features(member.text))
+        found.update(self._by_first.get(t, -1) for t in self.aligner.close(member.text))
+        found.discard(-1)
+        same = self._by_numbers.get(member.numbers, [])
+        found.update(same[i] for i in _alike(member.text, self._wordings[member.numbers]))
+        found.update(i for q in member.figures for i in self._by_quantity.get(q, ()))
+        return found
+
+    def _found(self, member: _Member, kind: ClaimKind) -> int:
+        index = len(self.groups)
+        self.groups.append(_Group(kind, member.text, member.numbers, member.figures))
+        self._by_numbers[member.numbers].append(index)
+        self._wordings[member.numbers].append(_wording(member.text))
+        for quantity in member.figures:
+            self._by_quantity[quantity].append(index)
+        self._near.add(index, features(member.text))
+        self._by_first.setdefault(member.text, index)  # a paraphrase's way in (embeddings)
+        return index
+
+
 def merge(
     claims: Sequence[ArticleClaims], articles: Sequence[Article], embedder: Embedder | None = None
 ) -> list[MergedClaim]:
@@ -108,25 +233,21 @@ def merge(
     source_of = {a.id: by_id.get(a.duplicate_of or a.id, a).source for a in articles}
     table = by_sentence(articles)
     aligner = Aligner([s.text for a in articles for s in a.kept], embedder)
-    groups: list[_Group] = []
+    grouping = _Grouping(aligner)
     for item in claims:
         article = by_id[item.article_id]
         for claim in item.extraction.claims:
             evidence = sorted(set(claim.evidence))
-            member = _Member(article.id, claim.text, _stated(table, article.id, evidence))
-            scored = [(g.score(claim.text, member, aligner), i) for i, g in enumerate(groups)]
-            best, index = max(scored, default=(0.0, -1))
-            if best <= 0:
-                groups.append(_Group(claim.kind, claim.text, numbers(claim.text), member.figures))
-                index = len(groups) - 1
-            groups[index].support.append(_support(article, evidence, claim.text))
-            groups[index].members.append(member)
+            figures = _stated(table, article.id, evidence)
+            member = _Member(article.id, claim.text, figures, numbers(claim.text))
+            grouping.join(member, claim.kind, _support(article, evidence, claim.text))
+    groups = grouping.groups
     _corroborate(groups, articles, table, aligner)
     return [_merged(i, g, source_of) for i, g in enumerate(groups, 1)]
 
 
-def _member(article: Article, sentence: Sentence, table: Table) -> _Member:
-    return _Member(article.id, sentence.text, _stated(table, article.id, [sentence.id]))
+Key = tuple[str, int]
+"""A sentence: (article id, sentence id)."""
 
 
 MIN_UNPICKED = 0.225
@@ -139,21 +260,77 @@ different articles to state the same thing (when they give no figures to compare
 
 @dataclass(frozen=True)
 class _Sentences:
-    """What is looked up about the articles' kept sentences while corroborating."""
+    """The articles' kept sentences, worked out once, and indexes of what they hold: a claim
+    is compared only with the sentences that have something in common with it."""
 
-    words: dict[tuple[str, int], set[str]]
-    """The stems of each (article id, sentence id)."""
-    numbers: dict[tuple[str, int], frozenset[str]]
-    """The numbers each states (worked out once, not once per claim group)."""
-    table: Table
+    sentences: dict[Key, Sentence]
+    members: dict[Key, _Member]
+    """Each sentence as a statement (its figures and numbers)."""
+    words: dict[Key, set[str]]
+    """The stems of each (``verify.stems``)."""
     aligner: Aligner
-    index: dict[str, set[tuple[str, int]]]
-    """The sentences holding each content word (see ``align.features``)."""
+    comparable: Index[Key]
+    by_stem: dict[str, set[Key]]
+    by_value: dict[tuple[int, frozenset[str]], set[Key]]
+    """The sentences giving each value of each quantity (``figures.by_sentence``)."""
+    by_text: dict[str, set[Key]]
+    """The sentences of each text (for the aligner's paraphrases, found by text)."""
 
-    def near(self, text: str) -> set[tuple[str, int]]:
-        """The sentences sharing enough content words with ``text`` to be compared."""
-        shared = Counter(k for w in self.aligner.of(text).words for k in self.index.get(w, ()))
-        return {k for k, n in shared.items() if n >= MIN_SHARED_WORDS}
+    @classmethod
+    def index(cls, articles: Sequence[Article], table: Table, aligner: Aligner) -> "_Sentences":
+        sentences = {(a.id, s.id): s for a in articles for s in a.kept}
+        members = {
+            k: _Member(k[0], s.text, _stated(table, k[0], [k[1]]), numbers(s.text))
+            for k, s in sentences.items()
+        }
+        words = {k: stems(s.text) for k, s in sentences.items()}
+        comparable: Index[Key] = Index()
+        for key, sentence in sentences.items():
+            comparable.add(key, aligner.of(sentence.text))
+        by_value = _inverted({k: m.figures.items() for k, m in members.items()})
+        by_text = _inverted({k: [s.text] for k, s in sentences.items()})
+        return cls(
+            sentences, members, words, aligner, comparable, _inverted(words), by_value, by_text
+        )
+
+    def near(self, group: _Group) -> dict[str, list[int]]:
+        """The sentences that may align with ``group``'s claim (``_Group.aligned``), by
+        article: those whose numbers can be its numbers and that may pass the aligner's
+        guards with it. While the aligner has not been shown all of the group's statements,
+        all those sharing enough words with it: ``aligned`` shows it them before it compares
+        who is named, and what it has been shown is part of the result."""
+        first = self.aligner.of(group.members[0].text)
+        seen = all(self.aligner.knows(m.text) for m in group.members)
+        near = self.comparable.near(first) if seen else self.comparable.sharing(first)
+        close = self.aligner.close(group.members[0].text)  # paraphrases (embeddings)
+        near |= {k for t in close for k in self.by_text.get(t, ())}
+        counts = group.numbers
+        return _by_article(k for k in near if compatible_numbers(self.members[k].numbers, counts))
+
+    def stating(self, group: _Group, mine: set[str]) -> dict[str, list[int]]:
+        """The sentences that may state ``group``'s claim as ``_states`` tests it, by article:
+        those giving one of its values for a quantity it counts, or, when it counts none,
+        those holding enough of its words."""
+        if group.figures:
+            return _by_article(k for q in group.figures.items() for k in self.by_value.get(q, ()))
+        shared = Counter(k for w in mine for k in self.by_stem.get(w, ()))
+        return _by_article(k for k, n in shared.items() if n >= MIN_MUTUAL * len(mine))
+
+
+def _inverted(features: Mapping[Key, Iterable[T]]) -> dict[T, set[Key]]:
+    index: dict[T, set[Key]] = defaultdict(set)
+    for key, found in features.items():
+        for feature in found:
+            index[feature].add(key)
+    return dict(index)
+
+
+def _by_article(keys: Iterable[Key]) -> dict[str, list[int]]:
+    # in each article, in the order of its sentences: what the first or best is taken from
+    found: dict[str, list[int]] = defaultdict(list)
+    for article_id, sentence_id in sorted(set(keys)):
+        found[article_id].append(sentence_id)
+    return found
 
 
 def _corroborate(
@@ -161,52 +338,45 @@ def _corroborate(
 ) -> None:
     # A claim is a source sentence the model picked; another outlet may state it in a
     # sentence the model did not pick. The sentence that states it best is added as support.
-    index: dict[str, set[tuple[str, int]]] = defaultdict(set)
-    for article in articles:
-        for sentence in article.kept:
-            for word in aligner.of(sentence.text).words:
-                index[word].add((article.id, sentence.id))
-    words = {(a.id, s.id): stems(s.text) for a in articles for s in a.kept}
-    said = {(a.id, s.id): numbers(s.text) for a in articles for s in a.kept}
-    known = _Sentences(words, said, table, aligner, dict(index))
+    known = _Sentences.index(articles, table, aligner)
     for group in groups:
         cited = {s.article_id for s in group.support}
-        near = known.near(group.members[0].text)
+        near = known.near(group)
         mine = stems(group.text)
-        for article in (a for a in articles if a.id not in cited):
-            found = _best_statement(group, mine, article, known, near)
+        stating = known.stating(group, mine)
+        for article in articles:
+            if article.id in cited or not (article.id in near or article.id in stating):
+                continue  # none of its sentences has anything in common with the claim
+            found = _best_statement(group, mine, article.id, known, stating, near)
             if found is not None:
-                group.support.append(_support(article, [found.id], found.text))
-                group.members.append(_member(article, found, table))
+                key = (article.id, found)
+                group.add(known.members[key], _support(article, [found], known.sentences[key].text))
 
 
 def _best_statement(
-    group: _Group, mine: set[str], article: Article, known: _Sentences, near: set[tuple[str, int]]
-) -> Sentence | None:
-    found = next((s for s in article.kept if _states(group, mine, s, article.id, known)), None)
+    group: _Group,
+    mine: set[str],
+    article_id: str,
+    known: _Sentences,
+    stating: dict[str, list[int]],
+    near: dict[str, list[int]],
+) -> int | None:
+    may_state = stating.get(article_id, [])
+    found = next((i for i in may_state if _states(group, mine, (article_id, i), known)), None)
     if found is not None:
         return found
-    first = group.members[0].text
-    candidates = [
-        s
-        for s in article.kept
-        if (article.id, s.id) in near or known.aligner.paraphrase(first, s.text)
-    ]
-    scored = [
-        (group.aligned(_member(article, s, known.table), known.aligner), s.id) for s in candidates
-    ]
+    candidates = near.get(article_id, [])
+    scored = [(group.aligned(known.members[(article_id, i)], known.aligner), i) for i in candidates]
     best, sentence_id = max(scored, default=(0.0, 0))
-    return article.sentence(sentence_id) if best >= MIN_UNPICKED else None
+    return sentence_id if best >= MIN_UNPICKED else None
 
 
-def _states(
-    group: _Group, mine: set[str], sentence: Sentence, article_id: str, known: _Sentences
-) -> bool:
-    figures = _stated(known.table, article_id, [sentence.id])
-    if group.figures or figures:
-        return same_figures(group.figures, figures)
-    theirs = known.words[(article_id, sentence.id)]
-    if not mine or not theirs or known.numbers[(article_id, sentence.id)] != group.numbers:
+def _states(group: _Group, mine: set[str], key: Key, known: _Sentences) -> bool:
+    statement = known.members[key]
+    if group.figures or statement.figures:
+        return same_figures(group.figures, statement.figures)
+    theirs = known.words[key]
+    if not mine or not theirs or statement.numbers != group.numbers:
         return False
     shared = len(mine & theirs)
     return shared >= MIN_MUTUAL * len(mine) and shared >= MIN_MUTUAL * len(theirs)
