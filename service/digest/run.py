@@ -195,9 +195,13 @@ async def brief_stories(
     if job.progress is not None:
         job.progress.stage("Briefing stories", len(chosen))
     async with open_gateway(job.settings) as gateway:
-        done = await asyncio.gather(
-            *(_brief_one(job, gateway, c) for c in chosen), return_exceptions=True
-        )
+        started = []
+        for candidate in chosen:
+            started.append(asyncio.create_task(_brief_one(job, gateway, candidate)))
+            # each story is cleaned before its first call: a turn of the loop after each one
+            # sends the calls already asked for, instead of after every story is cleaned
+            await asyncio.sleep(0)
+        done = await asyncio.gather(*started, return_exceptions=True)
     for result in done:
         if isinstance(result, BaseException):
             raise result  # not about one story (no model): every one would fail
