@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from email import message_from_bytes
+from email.parser import BytesHeaderParser
 from email.policy import SMTP
 from enum import StrEnum
 from pathlib import Path
@@ -272,7 +272,7 @@ def _sent_ids(candidate: Candidate) -> list[str]:
 
 
 def _subject(raw: bytes) -> str:
-    return str(message_from_bytes(raw, policy=SMTP)["Subject"])
+    return str(BytesHeaderParser(policy=SMTP).parsebytes(raw)["Subject"])  # not the body
 
 
 def preview(job: Job, email: Email) -> list[Path]:
