@@ -31,14 +31,14 @@ from tests.smtp_server import PASSWORD, USER, Mailbox, smtp_server, trusted_ca
 STORIES, PER_STORY, LATENCY = 100, 10, 1.0
 
 
-def write_stories(folder: Path) -> None:
-    """``STORIES`` stories of ``PER_STORY`` articles, each article from its own outlet.
+def write_stories(folder: Path, stories: int = STORIES) -> None:
+    """``stories`` stories of ``PER_STORY`` articles, each article from its own outlet.
 
     Each story has its own names and nouns (made-up words), as different news stories share
     few words; its articles tell it in differently ordered sentences.
     """
     folder.mkdir(parents=True)
-    for story in range(STORIES):
+    for story in range(stories):
         town, firm, person, *nouns = (_word(story * 8 + k) for k in range(8))
         facts = [
             f"{person.capitalize()} said the {nouns[0]} at {town.capitalize()} was closed.",

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from schemas import Article
 from service.clean import clean
 from service.digest.stories import (
+    THRESHOLD,
     Item,
     Story,
     group,
@@ -140,3 +141,33 @@ def test_keys_mark_what_an_article_keeps_coming_back_to() -> None:
     keys = keys_of(clean([fire])[0])
     assert {"pine+ridge", "#4500", "lindqvist"} <= keys
     assert {"pine+ridge~2", "lindqvist~2"} <= keys
+
+
+def one_by_one(new: list[Item]) -> set[frozenset[str]]:
+    """The grouping rule worked out pair by pair: each article, oldest first, joins the story
+    of the placed article most similar to it (the earliest made of stories as similar)."""
+    weight = weights([i.keys for i in new])
+    stories: list[list[Item]] = []
+    for item in sorted(new, key=lambda i: (i.when, i.article_id)):
+        scores = [max(similarity(item.keys, o.keys, weight) for o in s) for s in stories]
+        best = max(range(len(stories)), key=scores.__getitem__, default=None)
+        if best is not None and scores[best] >= THRESHOLD:
+            stories[best].append(item)
+        else:
+            stories.append([item])
+    return {frozenset(i.article_id for i in s) for s in stories}
+
+
+def test_grouping_all_at_once_places_each_article_as_pair_by_pair() -> None:
+    found = items([*read(SEEDS, DATA / "day1", DATA / "day2"), *synthetic(FIRE, ANGLE, MATCH)])
+    stories = group([], found)
+    assert {frozenset(i.article_id for i in s.items) for s in stories} == one_by_one(found)
+
+
+def test_among_stories_as_similar_an_article_joins_the_earliest_made() -> None:
+    words = frozenset({"harbor", "ferry", "strike", "union", "wages", "talks"})
+    first, second = (Item(f"a{n}", words, T0, story_id=f"s{n}") for n in (1, 2))
+    later = Item("b", words, T0 + timedelta(hours=1))
+    for known, earliest in (([first, second], "s1"), ([second, first], "s2")):
+        joined = next(s for s in group(known, [later]) if later in s.items)
+        assert joined.story_id == earliest

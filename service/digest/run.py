@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from email import message_from_bytes
+from email.parser import BytesHeaderParser
 from email.policy import SMTP
 from enum import StrEnum
 from pathlib import Path
@@ -195,9 +195,13 @@ async def brief_stories(
     if job.progress is not None:
         job.progress.stage("Briefing stories", len(chosen))
     async with open_gateway(job.settings) as gateway:
-        done = await asyncio.gather(
-            *(_brief_one(job, gateway, c) for c in chosen), return_exceptions=True
-        )
+        started = []
+        for candidate in chosen:
+            started.append(asyncio.create_task(_brief_one(job, gateway, candidate)))
+            # each story is cleaned before its first call: a turn of the loop after each one
+            # sends the calls already asked for, instead of after every story is cleaned
+            await asyncio.sleep(0)
+        done = await asyncio.gather(*started, return_exceptions=True)
     for result in done:
         if isinstance(result, BaseException):
             raise result  # not about one story (no model): every one would fail
@@ -268,7 +272,7 @@ def _sent_ids(candidate: Candidate) -> list[str]:
 
 
 def _subject(raw: bytes) -> str:
-    return str(message_from_bytes(raw, policy=SMTP)["Subject"])
+    return str(BytesHeaderParser(policy=SMTP).parsebytes(raw)["Subject"])  # not the body
 
 
 def preview(job: Job, email: Email) -> list[Path]:
