@@ -97,15 +97,15 @@ def load(cache_dir: Path) -> Embedder | None:
     folder = model_dir(cache_dir)
     if not present(cache_dir):
         return None
+    for name, expected in FILES.items():  # a changed file is refused, extra installed or not
+        if _sha256(folder / name) != expected:
+            raise WeightsMismatchError(f"{folder / name}: not the pinned all-MiniLM-L6-v2 file")
     try:  # the ``embed`` extra
         import numpy  # noqa: F401
         import safetensors.numpy
         import tokenizers
     except ImportError:
         return None
-    for name, expected in FILES.items():
-        if _sha256(folder / name) != expected:
-            raise WeightsMismatchError(f"{folder / name}: not the pinned all-MiniLM-L6-v2 file")
     weights = safetensors.numpy.load_file(str(folder / "model.safetensors"))
     tokenizer = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.no_padding()  # its file pads to 128 tokens; a batch pads to its longest
