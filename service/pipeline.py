@@ -28,7 +28,7 @@ from service.cache import ResponseCache, StageCache, code_fingerprint
 from service.clean import clean, originals, set_aside_warnings, suspected_injections
 from service.compose import Composed, draft, finish, from_claims_only
 from service.embed import WEIGHTS_SHA256 as EMBEDDER_SHA256
-from service.embed import present as embed_present
+from service.embed import usable as embed_usable
 from service.extract import claims_of_copies, extract
 from service.gateway import Endpoint, Gateway, LiteLLMEndpoint
 from service.ingest import Options, ingest, split_sentences
@@ -307,9 +307,10 @@ def consolidate(
 ) -> Consolidated:
     """The claims merged across articles, and the figures they disagree on (marked contested);
     worked out once per claims, articles and code, then taken from ``stages``. Paraphrases
-    align too where the sentence embedder's weights are under ``models`` (``service.embed``)."""
+    align too where the sentence embedder's weights are under ``models`` and its packages are
+    installed (``service.embed``)."""
     given = f"{_as_json(claims)}\n\n{_as_json(read)}"
-    embedded = models is not None and embed_present(models)
+    embedded = models is not None and embed_usable(models)
     if embedded:  # another merge: not the lexical one's cached result
         given += f"\n\nembeddings {EMBEDDER_SHA256}"
     work = partial(_consolidate, claims, read, models if embedded else None)

@@ -166,7 +166,7 @@ def test_with_the_weights_the_merge_uses_them_and_is_not_the_cached_lexical_one(
     stages = stage_cache(ResponseCache(tmp_path))
     given = [claims(A, (HUG, [1])), claims(B, (EMBRACE, [1]))]
     lexical, _ = consolidate(given, [A, B], stages, tmp_path)  # no weights there yet
-    monkeypatch.setattr(pipeline, "embed_present", lambda folder: folder == tmp_path)
+    monkeypatch.setattr(pipeline, "embed_usable", lambda folder: folder == tmp_path)
     monkeypatch.setattr(embed, "loaded", lambda folder: placing({"hugged": 0, "embraced": 0}))
     embedded, _ = consolidate(given, [A, B], stages, tmp_path)
     assert [len(c.support) for c in lexical] == [1, 1]
@@ -268,3 +268,17 @@ def test_different_texts_get_different_vectors() -> None:
 def test_gelu_is_the_exact_one(x: float) -> None:
     exact = 0.5 * x * (1 + math.erf(x / math.sqrt(2)))
     assert float(embed._gelu(np.array([x], dtype=np.float32))[0]) == pytest.approx(exact, abs=1e-6)
+
+
+def test_weights_without_the_extras_packages_are_not_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = embed.model_dir(tmp_path)
+    folder.mkdir(parents=True)
+    for name in embed.FILES:
+        (folder / name).write_bytes(b"weights")
+    installed: set[str] = set(embed.EXTRA)
+    monkeypatch.setattr(embed.importlib.util, "find_spec", lambda name: name in installed)
+    assert embed.usable(tmp_path)
+    installed.discard("safetensors")
+    assert not embed.usable(tmp_path)  # the merge is then the lexical one, keyed as such
