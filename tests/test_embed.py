@@ -4,6 +4,7 @@ No test needs the model's weights: the aligner is handed an embedder that places
 where the test says, and the numpy forward pass runs on small random weights.
 """
 
+import importlib.util
 import io
 import math
 import zipfile
@@ -278,7 +279,7 @@ def test_weights_without_the_extras_packages_are_not_usable(
     for name in embed.FILES:
         (folder / name).write_bytes(b"weights")
     installed: set[str] = set(embed.EXTRA)
-    monkeypatch.setattr(embed.importlib.util, "find_spec", lambda name: name in installed)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: name in installed)
     assert embed.usable(tmp_path)
     installed.discard("safetensors")
     assert not embed.usable(tmp_path)  # the merge is then the lexical one, keyed as such
