@@ -383,6 +383,10 @@ def _reply(response: Any, cost: float | None) -> Reply:
 
 
 def _cost(litellm: ModuleType, response: Any) -> float | None:
+    hidden = getattr(response, "_hidden_params", None) or {}
+    if "response_cost" in hidden:  # litellm worked it out already (None: no known price)
+        known = hidden["response_cost"]
+        return float(known) if isinstance(known, int | float) else None
     try:
         return float(litellm.completion_cost(completion_response=response))
     except Exception:  # an unknown price is normal for local models

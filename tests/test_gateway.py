@@ -131,3 +131,41 @@ def test_transient_errors_are_told_apart_by_type_not_by_name(tmp_path: Path) -> 
         with pytest.raises(TransportError):
             asyncio.run(Gateway([model], settings, None).complete(REQUEST))
         assert len(model.requests) == sends, type(error).__name__
+
+
+class _PriceList:
+    """Stands in for litellm's pricing: counts how often a cost is worked out."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def completion_cost(self, completion_response: object) -> float:
+        self.asked += 1
+        return 0.25
+
+
+class _Response:
+    def __init__(self, hidden: dict[str, object]) -> None:
+        self._hidden_params = hidden
+
+
+@pytest.mark.parametrize(
+    ("hidden", "cost", "asked"),
+    [
+        ({"response_cost": 0.002}, 0.002, 0),  # litellm's own figure, not worked out twice
+        ({"response_cost": None}, None, 0),  # litellm knows no price for the model
+        ({}, 0.25, 1),  # litellm did not say: worked out here
+    ],
+)
+def test_a_replys_cost_is_worked_out_once(
+    hidden: dict[str, object], cost: float | None, asked: int
+) -> None:
+    from types import ModuleType
+
+    from service.gateway import _cost
+
+    prices = _PriceList()
+    module = ModuleType("litellm")
+    module.completion_cost = prices.completion_cost  # type: ignore[attr-defined]
+    assert _cost(module, _Response(hidden)) == cost
+    assert prices.asked == asked
