@@ -224,22 +224,16 @@ class _Reviewer:
         self._claim_sets: set[frozenset[str]] = set()
 
     def sentences(self, sentences: list[DraftSentence]) -> list[DraftSentence]:
-        return [part for s in sentences for part in self._parts(s)]
+        return [part for s in sentences for part in self._one(s)]
 
-    def _parts(self, sentence: DraftSentence) -> list[DraftSentence]:
-        """``sentence`` checked; reworded from several claims backed by different numbers of
-        outlets, it is told as one sentence per claim, each with its own status."""
-        checked = self._one(sentence)
-        if checked is None or checked.text == sentence.text or len(checked.claims) < 2:
-            return [checked] if checked else []
-        statuses = {(self.claims[c].status, self.claims[c].sources) for c in checked.claims}
-        if len(statuses) < 2:
-            return [checked]
-        problem = self.repaired.pop()
-        del self.checks[checked.text]
-        self._claim_sets.discard(frozenset(checked.claims))
-        parts = [self._one(self._own_words(c)) for c in checked.claims]
-        return [self._reworded(p, problem) for p in parts if p is not None]
+    def _claim_by_claim(
+        self, sentence: DraftSentence, told: RepairedSentence
+    ) -> list[DraftSentence]:
+        """``sentence``, reworded from claims backed by different numbers of outlets, told as
+        one sentence per claim, each with its own status."""
+        self._claim_sets.discard(frozenset(sentence.claims))
+        parts = [p for c in sentence.claims for p in self._one(self._own_words(c))]
+        return [self._reworded(p, told) for p in parts]
 
     def _own_words(self, claim_id: str) -> DraftSentence:
         claim = self.claims[claim_id]
@@ -250,14 +244,14 @@ class _Reviewer:
             self.repaired.append(problem.model_copy(update={"replacement": part.text}))
         return part
 
-    def _one(self, sentence: DraftSentence) -> DraftSentence | None:
+    def _one(self, sentence: DraftSentence) -> list[DraftSentence]:
         sentence = self._cited_only_if_stated(sentence)
         claim_set = frozenset(sentence.claims)
         if claim_set in self._claim_sets or same_sentence(sentence.text, self._texts):
             self.dropped.append(
                 DroppedSentence(text=sentence.text, reason="repeats an earlier sentence")
             )
-            return None
+            return []
         self._claim_sets.add(claim_set)
         wording = [self.claims[c].text for c in sentence.claims]
         sources = [t for c in sentence.claims for t in self.evidence.get(c, [])]
@@ -274,11 +268,14 @@ class _Reviewer:
         found.append(_quote_check(unquoted))
         if unquoted and problem is None:
             problem = "quoted words its sources do not contain; shown as a paraphrase"
+        told = RepairedSentence(text=sentence.text, reason=problem or "", replacement=text)
+        if problem is not None and text != sentence.text and _mixed(claims):
+            return self._claim_by_claim(sentence, told)
         self.checks[text] = [_citation_check(sentence, sources), *found]
         if problem is None:
-            return sentence
-        self.repaired.append(RepairedSentence(text=sentence.text, reason=problem, replacement=text))
-        return DraftSentence.model_construct(claims=sentence.claims, text=text)
+            return [sentence]
+        self.repaired.append(told)
+        return [DraftSentence.model_construct(claims=sentence.claims, text=text)]
 
     def _cited_only_if_stated(self, sentence: DraftSentence) -> DraftSentence:
         # A composer naming a claim its sentence does not state would cite sources that do
@@ -291,6 +288,11 @@ class _Reviewer:
         if not stated or len(stated) == len(sentence.claims):
             return sentence
         return DraftSentence.model_construct(claims=stated, text=sentence.text)
+
+
+def _mixed(claims: Sequence[MergedClaim]) -> bool:
+    # backed by different numbers of outlets: one status would misstate some of them
+    return len(claims) > 1 and len({(c.status, c.sources) for c in claims}) > 1
 
 
 def _unmarked(text: str, sources: list[str]) -> str | None:
