@@ -20,6 +20,7 @@ llama-server`` for the last two.
 
 import multiprocessing
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -36,12 +37,25 @@ from service.settings import Settings, default_cache_dir
 QUIET_LOAD = 0.5
 LIMIT = 400.0
 BUSY_LIMIT = LIMIT + 60.0
+MORE = ("--when-crowded", "more")
+TWO = ("--extra-threads", "2")
+SHORT = ("--when-crowded", "short-spin")
+SPLIT = ("--when-crowded", "split")
+THREE = ("--n_threads", "3", "--n_threads_batch", "3")
 WAYS = {
     "llama-cpp-python": ("llama-cpp-python", Tuning()),
     "  OMP_WAIT_POLICY=PASSIVE": ("llama-cpp-python", Tuning(wait_policy="passive")),
     "  GOMP_SPINCOUNT=10000": ("llama-cpp-python", Tuning(spin_count=10_000)),
     "  threads follow load": ("llama-cpp-python", Tuning(follow_load=True)),
     "  follow + SPINCOUNT=10000": ("llama-cpp-python", Tuning(follow_load=True, spin_count=10_000)),
+    "  more threads when crowded": ("llama-cpp-python", Tuning(True, None, 10_000, MORE)),
+    "  short spin when crowded": ("llama-cpp-python", Tuning(True, None, 10_000, SHORT)),
+    "  split when crowded": ("llama-cpp-python", Tuning(True, None, 10_000, SPLIT)),
+    "  2 more when crowded": ("llama-cpp-python", Tuning(True, None, 10_000, (*MORE, *TWO))),
+    "  3 threads, SPINCOUNT=10000": (
+        "llama-cpp-python",
+        Tuning(spin_count=10_000, server_args=THREE),
+    ),
     "llama-server": ("llama-server", Tuning()),
     "  --poll 0": ("llama-server", Tuning(server_args=("--poll", "0"))),
 }
@@ -84,20 +98,22 @@ def briefing_seconds(url: str) -> float | None:
 
 
 @contextmanager
-def server(engine: str, tuning: Tuning) -> Iterator[str]:
+def server(engine: str, tuning: Tuning, keep_log: Path) -> Iterator[str]:
+    """A fresh server; its log (the threads it chose) is kept as ``keep_log``."""
     local = LocalServer(default_cache_dir(), None, 8192, tuning, engine)
     local.start()
     try:
         yield local.base_url
     finally:
         local.stop()
+        shutil.copyfile(default_cache_dir() / "local-server.log", keep_log)
 
 
-def measure(engine: str, tuning: Tuning) -> list[float | None]:
+def measure(engine: str, tuning: Tuning, logs: Path) -> list[float | None]:
     """Seconds quiet, with one core busy and with every usable core busy."""
     times = []
     for cores in [0, 1, usable_cpus()]:
-        with server(engine, tuning) as url, busy(cores):
+        with server(engine, tuning, logs / f"{cores}-busy.log") as url, busy(cores):
             times.append(briefing_seconds(url))
     return times
 
@@ -119,8 +135,11 @@ def main() -> None:
     cpus = usable_cpus()
     print(f"benchmark 8: one seed article, embedded model, {cpus} usable CPUs, load {load:.2f}")
     print(f"  {'server':<27} quiet        1 busy            {cpus} busy")
-    for name in chosen:
-        quiet, one, every = measure(*WAYS[name])
+    logs = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    print(f"  (each server's log in {logs})")
+    for number, name in enumerate(chosen):
+        (logs / str(number)).mkdir()
+        quiet, one, every = measure(*WAYS[name], logs / str(number))
         line = f"  {name:<27} {_cell(quiet, None)[:7]}    {_cell(one, quiet)}  "
         print(line + _cell(every, quiet), flush=True)
 

@@ -27,11 +27,15 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 PERIOD = 0.5
 """Seconds between two readings of the threads' running and waiting times."""
 CROWDED = 0.15
 """Share of the time this process's threads wait for a CPU above which one thread is dropped."""
+SHARED = 0.25
+"""Share of the time waiting for a CPU above which :class:`Oversubscribe` counts a reading
+crowded (quiet, background work makes single readings reach 0.2-0.35)."""
 FIRST_CALM = 4
 """Calm readings before a thread dropped is tried again."""
 LONGEST_CALM = 64
@@ -41,6 +45,12 @@ HOLD = 60
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 IDLE = 0.05
 """CPUs' worth of running and waiting below which a reading says nothing (no request)."""
+EXTRA = 1
+"""Threads beyond the CPUs' number that :class:`Oversubscribe` gives llama.cpp when crowded."""
+STEADY = 3
+"""Readings in a row that must agree before :class:`Oversubscribe` changes the threads."""
+GONE = 0.5
+"""CPUs' worth of other processes' work below which :class:`Oversubscribe` counts them gone."""
 
 
 @dataclass(frozen=True)
@@ -164,15 +174,115 @@ class Controller:
             self.threads, self.tried = self.threads + 1, 1
 
 
-def follow(set_threads: Callable[[int], None], stop: threading.Event, cpus: int) -> None:
-    """Until ``stop``: every :data:`PERIOD`, give llama.cpp the threads the CPUs allow."""
-    controller, before = Controller(cpus), read()
+class Oversubscribe:
+    """Threads for llama.cpp: one per CPU while they run freely, :data:`EXTRA` more than the
+    CPUs while other processes crowd them.
+
+    More threads than CPUs do two things. libgomp, at every wait, compares the threads it
+    manages with the CPUs the process may use and, when they are more, spins only briefly
+    (100 times, not ``GOMP_SPINCOUNT``) before it sleeps (``config/linux/wait.h``,
+    ``do_spin``): a thread that waits at a barrier gives its CPU to the one it waits for
+    instead of spinning through its time slice. And llama.cpp's threads get a larger share of
+    CPUs that other processes contend for. On a quiet machine one thread per CPU spinning
+    long is fastest, and libgomp spins long again as soon as the team shrinks (``team.c``).
+    A change needs :data:`STEADY` readings in a row that agree (and a reading with no request
+    running says nothing): at one thread per CPU, threads waiting for a CPU more than
+    :data:`SHARED` of the time; above, other processes using less than :data:`GONE` CPUs.
+    """
+
+    def __init__(self, cpus: int, extra: int = 1) -> None:
+        self.cpus = cpus
+        self.crowded_threads = cpus + extra
+        self.threads = cpus
+        self.agreeing = 0
+        """Readings in a row that say the other number of threads would do better."""
+
+    def next(self, share: float | None, others: float = 0.0) -> int:
+        """The threads after a reading: ours waited ``share`` of the time, and other
+        processes used ``others`` CPUs."""
+        if share is None:
+            return self.threads
+        other_is_better = share > SHARED if self.threads == self.cpus else others < GONE
+        self.agreeing = self.agreeing + 1 if other_is_better else 0
+        if self.agreeing >= STEADY:
+            quiet = self.threads != self.cpus
+            self.threads, self.agreeing = self.cpus if quiet else self.crowded_threads, 0
+        return self.threads
+
+
+class ShortSpin:
+    """libgomp's short spin, switched on and off while llama.cpp keeps its threads.
+
+    libgomp spins only briefly before a waiting thread sleeps while the threads it manages
+    outnumber the CPUs (:class:`Oversubscribe`); the count is the whole process's, every
+    OpenMP team included. So a helper thread that runs one empty parallel region of two
+    threads and then waits keeps one more thread managed (docked, asleep) until it ends, when
+    libgomp frees its team and spins long again (``team.c``, ``gomp_free_thread``).
+    """
+
+    def __init__(self, library: str = "libgomp.so.1") -> None:
+        self.library = library
+        self._release: threading.Event | None = None
+
+    def set(self, short: bool) -> None:
+        """Spin briefly (``short``) or as ``GOMP_SPINCOUNT`` says."""
+        if short and self._release is None:
+            self._release = threading.Event()
+            threading.Thread(target=self._hold, args=(self._release,), daemon=True).start()
+        elif not short and self._release is not None:
+            self._release.set()
+            self._release = None
+
+    def _hold(self, release: threading.Event) -> None:  # pragma: no cover - needs libgomp
+        import ctypes
+
+        nothing = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(lambda _: None)
+        ctypes.CDLL(self.library).GOMP_parallel(nothing, None, 2, 0)
+        release.wait()
+
+
+class Policy(Protocol):
+    """What :func:`follow` asks of a thread policy."""
+
+    threads: int
+
+    def next(self, share: float | None, others: float = 0.0) -> int: ...
+
+
+def follow(set_threads: Callable[[int], None], stop: threading.Event, policy: Policy) -> None:
+    """Until ``stop``: every :data:`PERIOD`, give llama.cpp the threads ``policy`` chooses."""
+    before = read()
     while not stop.wait(PERIOD):
         after = read()
-        threads = controller.threads
-        if controller.next(waiting_share(before, after), others(before, after)) != threads:
-            set_threads(controller.threads)
+        threads = policy.threads
+        if policy.next(waiting_share(before, after), others(before, after)) != threads:
+            set_threads(policy.threads)
         before = after
+
+
+def _threads_policy(
+    when_crowded: str, extra: int, cpus: int, llama: Any
+) -> tuple[Policy, Callable[[int], None]]:  # pragma: no cover - runs in the server's process
+    """The policy ``--when-crowded`` names, and what carries out its choice."""
+    spin = ShortSpin()
+
+    def threads(count: int) -> None:
+        llama._ctx.set_n_threads(count, count)
+        print(f"service.local_server: {count} thread(s)", file=sys.stderr, flush=True)
+
+    def short(count: int) -> None:  # as many threads; spinning short as "more" does
+        spin.set(count > cpus)
+        print(f"service.local_server: short spin {count > cpus}", file=sys.stderr, flush=True)
+
+    def split(count: int) -> None:  # crowded: prompts on more threads, tokens on one
+        tokens = 1 if count > cpus else count
+        llama._ctx.set_n_threads(tokens, count)
+        print(f"service.local_server: {tokens}/{count} thread(s)", file=sys.stderr, flush=True)
+
+    if when_crowded == "fewer":
+        return Controller(cpus), threads
+    chosen = {"short-spin": short, "split": split}.get(when_crowded, threads)
+    return Oversubscribe(cpus, extra), chosen
 
 
 def main(argv: list[str]) -> None:  # pragma: no cover - runs in the server's process
@@ -187,6 +297,10 @@ def main(argv: list[str]) -> None:  # pragma: no cover - runs in the server's pr
     add_args_from_model(parser, Settings)
     parser.add_argument("--fixed-threads", action="store_true", help="never change threads")
     parser.add_argument("--grammar-first", action="store_true", help="llama-cpp-python's sampling")
+    parser.add_argument(
+        "--when-crowded", choices=["fewer", "more", "short-spin", "split"], default="fewer"
+    )
+    parser.add_argument("--extra-threads", type=int, default=EXTRA)
     args = parser.parse_args(argv)
     if not args.grammar_first:
         from service.lazy_grammar import install
@@ -199,12 +313,9 @@ def main(argv: list[str]) -> None:  # pragma: no cover - runs in the server's pr
     if not args.fixed_threads and os.path.exists("/proc/self/schedstat"):
         llama = llama_app._llama_proxy()  # the one model this server was started with
 
-        def setter(threads: int) -> None:
-            llama._ctx.set_n_threads(threads, threads)
-            print(f"service.local_server: {threads} thread(s)", file=sys.stderr, flush=True)
-
         cpus = len(os.sched_getaffinity(0))
-        sampler = threading.Thread(target=follow, args=(setter, threading.Event(), cpus))
+        policy, setter = _threads_policy(args.when_crowded, args.extra_threads, cpus, llama)
+        sampler = threading.Thread(target=follow, args=(setter, threading.Event(), policy))
         sampler.daemon = True  # ends with the server
         sampler.start()
     uvicorn.run(app, host=server.host, port=server.port)

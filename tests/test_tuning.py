@@ -11,9 +11,12 @@ from service.local_model import usable_cpus
 from service.local_server import (
     CLOCK_TICKS,
     FIRST_CALM,
+    GONE,
     HOLD,
     LONGEST_CALM,
+    STEADY,
     Controller,
+    Oversubscribe,
     Reading,
     busy_ns,
     follow,
@@ -114,6 +117,32 @@ def test_patience_never_exceeds_the_longest_calm() -> None:
     assert controller.patience == LONGEST_CALM
 
 
+def test_crowded_readings_in_a_row_give_one_thread_more_than_the_cpus() -> None:
+    policy = Oversubscribe(cpus=2)
+    assert policy.next(None) == 2  # no request running: nothing learnt
+    assert [policy.next(0.4, others=1.0) for _ in range(STEADY)] == [2] * (STEADY - 1) + [3]
+    assert policy.next(0.4, others=1.0) == 3  # crowded among more threads than CPUs: kept
+    assert Oversubscribe(cpus=2, extra=2).crowded_threads == 4
+
+
+def test_a_calm_or_idle_reading_between_crowded_ones_changes_nothing_or_starts_again() -> None:
+    policy = Oversubscribe(cpus=2)
+    readings = [0.4] * (STEADY - 1) + [0.05] + [0.4] * (STEADY - 1)
+    assert {policy.next(share) for share in readings} == {2}  # a calm one breaks the run
+    assert policy.next(None) == 2  # an idle one does not
+    assert policy.next(0.4) == 3
+
+
+def test_one_thread_per_cpu_again_only_after_other_processes_are_gone_in_a_row() -> None:
+    policy = Oversubscribe(cpus=2)
+    for _ in range(STEADY):
+        policy.next(0.5)
+    quiet = GONE / 2
+    readings = [quiet] * (STEADY - 1) + [GONE + 0.5] + [quiet] * (STEADY - 1)
+    assert {policy.next(0.3, others) for others in readings} == {3}
+    assert policy.next(0.3, quiet) == 2
+
+
 def test_follow_sets_threads_only_when_they_change(monkeypatch: pytest.MonkeyPatch) -> None:
     second = int(1e9)
     crowded = [Reading(n * second, n * second // 2, float(n)) for n in range(4)]
@@ -132,7 +161,7 @@ def test_follow_sets_threads_only_when_they_change(monkeypatch: pytest.MonkeyPat
         if threads == 2:
             stop.set()
 
-    follow(record, stop, 2)
+    follow(record, stop, Controller(2))
     assert chosen == [1, 2]
 
 
