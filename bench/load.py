@@ -2,14 +2,18 @@
 
 Method: for each way of serving the embedded model (llama-cpp-python's server with libgomp's
 defaults, with ``OMP_WAIT_POLICY=PASSIVE``, with a short ``GOMP_SPINCOUNT``, with threads that
-follow the CPUs they get, alone and with the short spin; llama.cpp's own ``llama-server``
-with its defaults and with ``--poll 0``), brief the same seed article (no cache: 2 calls)
+follow the CPUs they get, alone and with the short spin (the server's default), and each of
+the server's two ways of following them by name: one thread fewer when crowded (the former
+default) and one more for prompts, one fewer for tokens (``split``); llama.cpp's own
+``llama-server`` with its defaults and with ``--poll 0``), brief the same seed article (no
+cache: 2 calls)
 with the machine quiet, with one core busy and with every usable core busy, each on a
 freshly started server (its start is not timed). The busy load is this benchmark's own: one
 process per busy core, each spinning at normal priority, started 2 s before the briefing
 and stopped after it. A briefing still running after ``LIMIT`` seconds is stopped and shown
 as ``>LIMIT``. Ratios are to the same way's quiet time; the targets are at most 1.5x with
-one core busy and 2.3x with both.
+one core busy and 2.3x with both. Each server's log (the threads it chose, llama.cpp's own
+timings) is kept in a folder named at the start.
 
 It refuses to run unless the machine is quiet (1-minute load under ``QUIET_LOAD`` before it
 starts): other work would be measured as ours. Needs ``newsbrief[local]``, and ``make
@@ -37,25 +41,16 @@ from service.settings import Settings, default_cache_dir
 QUIET_LOAD = 0.5
 LIMIT = 400.0
 BUSY_LIMIT = LIMIT + 60.0
-MORE = ("--when-crowded", "more")
-TWO = ("--extra-threads", "2")
-SHORT = ("--when-crowded", "short-spin")
+FEWER = ("--when-crowded", "fewer")
 SPLIT = ("--when-crowded", "split")
-THREE = ("--n_threads", "3", "--n_threads_batch", "3")
 WAYS = {
     "llama-cpp-python": ("llama-cpp-python", Tuning()),
     "  OMP_WAIT_POLICY=PASSIVE": ("llama-cpp-python", Tuning(wait_policy="passive")),
     "  GOMP_SPINCOUNT=10000": ("llama-cpp-python", Tuning(spin_count=10_000)),
     "  threads follow load": ("llama-cpp-python", Tuning(follow_load=True)),
     "  follow + SPINCOUNT=10000": ("llama-cpp-python", Tuning(follow_load=True, spin_count=10_000)),
-    "  more threads when crowded": ("llama-cpp-python", Tuning(True, None, 10_000, MORE)),
-    "  short spin when crowded": ("llama-cpp-python", Tuning(True, None, 10_000, SHORT)),
+    "  one fewer when crowded": ("llama-cpp-python", Tuning(True, None, 10_000, FEWER)),
     "  split when crowded": ("llama-cpp-python", Tuning(True, None, 10_000, SPLIT)),
-    "  2 more when crowded": ("llama-cpp-python", Tuning(True, None, 10_000, (*MORE, *TWO))),
-    "  3 threads, SPINCOUNT=10000": (
-        "llama-cpp-python",
-        Tuning(spin_count=10_000, server_args=THREE),
-    ),
     "llama-server": ("llama-server", Tuning()),
     "  --poll 0": ("llama-server", Tuning(server_args=("--poll", "0"))),
 }
