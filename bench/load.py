@@ -2,14 +2,17 @@
 
 Method: for each way of serving the embedded model (llama-cpp-python's server with libgomp's
 defaults, with ``OMP_WAIT_POLICY=PASSIVE``, with a short ``GOMP_SPINCOUNT``, with threads that
-follow the CPUs they get, alone and with the short spin; llama.cpp's own ``llama-server``
-with its defaults and with ``--poll 0``), brief the same seed article (no cache: 2 calls)
-with the machine quiet, with one core busy and with every usable core busy, each on a
-freshly started server (its start is not timed). The busy load is this benchmark's own: one
-process per busy core, each spinning at normal priority, started 2 s before the briefing
-and stopped after it. A briefing still running after ``LIMIT`` seconds is stopped and shown
-as ``>LIMIT``. Ratios are to the same way's quiet time; the targets are at most 1.5x with
-one core busy and 2.3x with both.
+follow the CPUs they get, alone and with the short spin (the server's default), and each of the
+server's two ways of following them by name: one thread fewer when crowded (the former default)
+and one more for prompts, one fewer for tokens (``split``); llama.cpp's own ``llama-server``
+with its defaults and with ``--poll 0``), brief the same seed article (no cache: 2 calls) with
+the machine quiet, with one core busy and with every usable core busy, each on a freshly
+started server (its start is not timed), the ways taking turns in each state. The busy load is
+this benchmark's own: one process per busy core, each spinning at normal priority, started 2 s
+before the briefing and stopped after it. A briefing still running after ``LIMIT`` seconds is
+stopped and shown as ``>LIMIT``. Ratios are to the same way's quiet time; the targets are at
+most 1.5x with one core busy and 2.3x with both. Each server's log (the threads it chose,
+llama.cpp's own timings) is kept in a folder named at the start.
 
 It refuses to run unless the machine is quiet (1-minute load under ``QUIET_LOAD`` before it
 starts): other work would be measured as ours. Needs ``newsbrief[local]``, and ``make
@@ -20,6 +23,7 @@ llama-server`` for the last two.
 
 import multiprocessing
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -36,12 +40,16 @@ from service.settings import Settings, default_cache_dir
 QUIET_LOAD = 0.5
 LIMIT = 400.0
 BUSY_LIMIT = LIMIT + 60.0
+FEWER = ("--when-crowded", "fewer")
+SPLIT = ("--when-crowded", "split")
 WAYS = {
     "llama-cpp-python": ("llama-cpp-python", Tuning()),
     "  OMP_WAIT_POLICY=PASSIVE": ("llama-cpp-python", Tuning(wait_policy="passive")),
     "  GOMP_SPINCOUNT=10000": ("llama-cpp-python", Tuning(spin_count=10_000)),
     "  threads follow load": ("llama-cpp-python", Tuning(follow_load=True)),
     "  follow + SPINCOUNT=10000": ("llama-cpp-python", Tuning(follow_load=True, spin_count=10_000)),
+    "  one fewer when crowded": ("llama-cpp-python", Tuning(True, None, 10_000, FEWER)),
+    "  split when crowded": ("llama-cpp-python", Tuning(True, None, 10_000, SPLIT)),
     "llama-server": ("llama-server", Tuning()),
     "  --poll 0": ("llama-server", Tuning(server_args=("--poll", "0"))),
 }
@@ -84,21 +92,27 @@ def briefing_seconds(url: str) -> float | None:
 
 
 @contextmanager
-def server(engine: str, tuning: Tuning) -> Iterator[str]:
+def server(engine: str, tuning: Tuning, keep_log: Path) -> Iterator[str]:
+    """A fresh server; its log (the threads it chose) is kept as ``keep_log``."""
     local = LocalServer(default_cache_dir(), None, 8192, tuning, engine)
     local.start()
     try:
         yield local.base_url
     finally:
         local.stop()
+        shutil.copyfile(default_cache_dir() / "local-server.log", keep_log)
 
 
-def measure(engine: str, tuning: Tuning) -> list[float | None]:
-    """Seconds quiet, with one core busy and with every usable core busy."""
-    times = []
-    for cores in [0, 1, usable_cpus()]:
-        with server(engine, tuning) as url, busy(cores):
-            times.append(briefing_seconds(url))
+def measure(ways: list[str], logs: Path) -> dict[str, list[float | None]]:
+    """Seconds for each way quiet, with one core busy and with every usable core busy. The
+    ways take turns within each state of the machine, in reverse order from one state to the
+    next, so that other work on the machine drifting over the run weighs on each alike."""
+    times: dict[str, list[float | None]] = {way: [] for way in ways}
+    for turn, cores in enumerate([0, 1, usable_cpus()]):
+        for number, way in sorted(enumerate(ways), reverse=turn % 2 == 1):
+            engine, tuning = WAYS[way]
+            with server(engine, tuning, logs / f"{number}-{cores}-busy.log") as url, busy(cores):
+                times[way].append(briefing_seconds(url))
     return times
 
 
@@ -119,10 +133,11 @@ def main() -> None:
     cpus = usable_cpus()
     print(f"benchmark 8: one seed article, embedded model, {cpus} usable CPUs, load {load:.2f}")
     print(f"  {'server':<27} quiet        1 busy            {cpus} busy")
-    for name in chosen:
-        quiet, one, every = measure(*WAYS[name])
+    logs = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    print(f"  (each server's log in {logs})", flush=True)
+    for name, (quiet, one, every) in measure(chosen, logs).items():
         line = f"  {name:<27} {_cell(quiet, None)[:7]}    {_cell(one, quiet)}  "
-        print(line + _cell(every, quiet), flush=True)
+        print(line + _cell(every, quiet))
 
 
 if __name__ == "__main__":

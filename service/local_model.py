@@ -236,8 +236,9 @@ class Tuning:
     """
 
     follow_load: bool = False
-    """Change the threads while serving: one fewer while their waiting for a CPU says another
-    process crowds one (:mod:`service.local_server`); otherwise they stay as started."""
+    """Change the threads while serving: while their waiting for a CPU says other processes
+    crowd them, one more than the CPUs for prompts and one fewer for tokens
+    (:mod:`service.local_server`); otherwise they stay as started."""
     wait_policy: str | None = None
     """``OMP_WAIT_POLICY`` for the server: ``active`` or ``passive``; None: libgomp's own."""
     spin_count: int | None = None

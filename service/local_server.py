@@ -1,18 +1,33 @@
 """The embedded model's server process: llama-cpp-python's server, its threads following the
 CPUs it actually gets.
 
-llama.cpp's threads meet at a barrier at every layer. On a quiet machine one thread per CPU
-is fastest; when another process holds a CPU, the thread that shares it is descheduled for
-whole time slices while the others wait for it at each layer (measured here: 26 tokens/s
-quiet, 1.8 tokens/s with one of two CPUs busy). So a sampler thread reads, every
-:data:`PERIOD` seconds, how long this process's threads waited for a CPU against how long they
-ran (the kernel's ``/proc/self/task/*/schedstat``). When they wait more than :data:`CROWDED`
-of the time, llama.cpp gets one thread fewer if that makes them calm (when every CPU is
-contended, fewer threads only get a smaller share); after a calm spell it tries one more
-again, and backs off (twice as long each time, up to :data:`LONGEST_CALM`) when that crowds
-it (:class:`Controller`). A change takes effect at llama.cpp's next decode step. Waiting, not
-the CPUs' use, is the signal: a lower-priority process that only runs on a CPU we leave idle
-must not keep us off it.
+llama.cpp's threads meet at a barrier after every step of a layer. On a quiet machine one
+thread per CPU, each spinning a while at a barrier before it sleeps, is fastest; when another
+process holds a CPU, the thread that shares it is descheduled for whole time slices while the
+others wait for it (measured here: 26 tokens/s quiet, 1.8 tokens/s with one of two CPUs busy
+and libgomp's default spin). So a sampler thread reads, every :data:`PERIOD` seconds, how long
+this process's threads waited for a CPU against how long they ran (the kernel's
+``/proc/self/task/*/schedstat``): waiting, not the CPUs' use, is the signal, since a
+lower-priority process that only runs on a CPU we leave idle must not keep us off it. A
+change takes effect at llama.cpp's next decode step.
+
+While they are crowded (:class:`Crowding`: a few readings in a row, so that a burst of
+background work changes nothing), llama.cpp gets one thread more than the CPUs for prompts
+and one fewer for single tokens (:func:`split_threads`; llama.cpp has one count for each):
+
+- A prompt is long steps of matrix work taken in chunks by whichever thread is free: one more
+  thread takes a larger share of contended CPUs, and makes libgomp (llama.cpp's OpenMP) spin
+  only 100 times instead of ``GOMP_SPINCOUNT`` before a waiting thread sleeps, since it then
+  manages more threads than the CPUs the process may use (``libgomp/config/linux/wait.h``,
+  ``do_spin``; the count drops back when a smaller team starts, ``libgomp/team.c``): a
+  waiting thread gives its CPU to the one it waits for.
+- A token is many short steps, each ended by a barrier that waits for the slowest thread: one
+  fewer leaves the contended CPU to the other process (with two CPUs: no barrier at all).
+
+Crowded threads wait whatever the others do, so the quiet threads are tried again after a
+while, and for twice as long after each trial that was crowded at once. ``--when-crowded
+fewer`` is the former policy (:class:`Controller`: one thread fewer for both, kept while it
+is calm), for comparison (BENCHMARKS.md, section 8).
 
 It also samples under a grammar the way llama.cpp's own server does
 (:mod:`service.lazy_grammar`). Started by :class:`service.local_model.LocalServer` as
@@ -27,11 +42,15 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 PERIOD = 0.5
 """Seconds between two readings of the threads' running and waiting times."""
 CROWDED = 0.15
 """Share of the time this process's threads wait for a CPU above which one thread is dropped."""
+SHARED = 0.25
+"""Share of the time waiting for a CPU above which :class:`Crowding` counts a reading
+crowded (quiet, background work makes single readings reach 0.2-0.35)."""
 FIRST_CALM = 4
 """Calm readings before a thread dropped is tried again."""
 LONGEST_CALM = 64
@@ -41,6 +60,10 @@ HOLD = 60
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 IDLE = 0.05
 """CPUs' worth of running and waiting below which a reading says nothing (no request)."""
+STEADY = 3
+"""Readings in a row, waiting more than :data:`SHARED`, before :class:`Crowding` says crowded."""
+FIRST_TRY = 8
+"""Crowded readings before :class:`Crowding` tries quiet again (doubled after a failed trial)."""
 
 
 @dataclass(frozen=True)
@@ -164,15 +187,93 @@ class Controller:
             self.threads, self.tried = self.threads + 1, 1
 
 
-def follow(set_threads: Callable[[int], None], stop: threading.Event, cpus: int) -> None:
-    """Until ``stop``: every :data:`PERIOD`, give llama.cpp the threads the CPUs allow."""
-    controller, before = Controller(cpus), read()
+class Crowding:
+    """Whether other processes crowd llama.cpp's threads, from how long they wait for a CPU.
+
+    Quiet, it turns crowded after :data:`STEADY` readings in a row in which the threads waited
+    for a CPU more than :data:`SHARED` of the time (on a quiet machine with background work a
+    single such reading happens; with another process on a CPU every reading is). Crowded,
+    the readings say nothing about the others (more threads than CPUs wait anyway, and a CPU
+    left idle is filled by any lower-priority work), so after ``patience`` readings it turns
+    quiet again on trial: if that trial turns crowded at once, the next wait is twice as long
+    (up to :data:`LONGEST_CALM`), otherwise it starts again from :data:`FIRST_TRY`.
+    """
+
+    def __init__(self) -> None:
+        self.crowded = False
+        self.agreeing = 0
+        """Readings in a row, while quiet, that say crowded."""
+        self.readings = STEADY + 1
+        """Readings since the last change (the first crowding is no failed trial)."""
+        self.patience = FIRST_TRY
+
+    def next(self, share: float | None) -> bool:
+        """Crowded or not after a reading in which the threads waited ``share`` of the time
+        (None: no request was running, nothing learnt)."""
+        if share is None:
+            return self.crowded
+        self.readings += 1
+        if self.crowded:
+            if self.readings >= self.patience:
+                self.crowded, self.readings = False, 0
+            return self.crowded
+        self.agreeing = self.agreeing + 1 if share > SHARED else 0
+        if self.agreeing >= STEADY:
+            failed_trial = self.readings == STEADY  # crowded from its first reading
+            self.patience = min(2 * self.patience, LONGEST_CALM) if failed_trial else FIRST_TRY
+            self.crowded, self.readings, self.agreeing = True, 0, 0
+        return self.crowded
+
+
+def split_threads(cpus: int, crowded: bool) -> tuple[int, int]:
+    """llama.cpp's threads for one token and for a prompt: one per CPU when quiet; crowded,
+    one fewer for tokens and one more than the CPUs for prompts (see the module's docstring)."""
+    return (max(1, cpus - 1), cpus + 1) if crowded else (cpus, cpus)
+
+
+Threads = TypeVar("Threads")
+
+
+def follow(
+    choose: Callable[[float | None, float], Threads],
+    apply: Callable[[Threads], None],
+    stop: threading.Event,
+    first: Threads,
+) -> None:
+    """Until ``stop``: every :data:`PERIOD`, ``choose`` llama.cpp's threads from how long its
+    threads waited and how much other processes ran, and ``apply`` them when they change."""
+    before, chosen = read(), first
     while not stop.wait(PERIOD):
         after = read()
-        threads = controller.threads
-        if controller.next(waiting_share(before, after), others(before, after)) != threads:
-            set_threads(controller.threads)
+        now = choose(waiting_share(before, after), others(before, after))
+        if now != chosen:
+            apply(now)
+            chosen = now
         before = after
+
+
+def _follow_load(when_crowded: str, cpus: int, llama: Any) -> None:  # pragma: no cover
+    """Start the thread that gives llama.cpp the threads ``--when-crowded`` chooses."""
+
+    def apply(threads: tuple[int, int]) -> None:
+        llama._ctx.set_n_threads(*threads)
+        note = f"{threads[0]} thread(s) per token, {threads[1]} per prompt"
+        print(f"service.local_server: {note}", file=sys.stderr, flush=True)
+
+    if when_crowded == "fewer":
+        controller = Controller(cpus)
+
+        def choose(share: float | None, others: float) -> tuple[int, int]:
+            threads = controller.next(share, others)
+            return threads, threads
+    else:
+        crowding = Crowding()
+
+        def choose(share: float | None, others: float) -> tuple[int, int]:
+            return split_threads(cpus, crowding.next(share))
+
+    arguments = (choose, apply, threading.Event(), (cpus, cpus))
+    threading.Thread(target=follow, args=arguments, daemon=True).start()  # ends with the server
 
 
 def main(argv: list[str]) -> None:  # pragma: no cover - runs in the server's process
@@ -187,6 +288,7 @@ def main(argv: list[str]) -> None:  # pragma: no cover - runs in the server's pr
     add_args_from_model(parser, Settings)
     parser.add_argument("--fixed-threads", action="store_true", help="never change threads")
     parser.add_argument("--grammar-first", action="store_true", help="llama-cpp-python's sampling")
+    parser.add_argument("--when-crowded", choices=["fewer", "split"], default="split")
     args = parser.parse_args(argv)
     if not args.grammar_first:
         from service.lazy_grammar import install
@@ -198,15 +300,7 @@ def main(argv: list[str]) -> None:  # pragma: no cover - runs in the server's pr
     )
     if not args.fixed_threads and os.path.exists("/proc/self/schedstat"):
         llama = llama_app._llama_proxy()  # the one model this server was started with
-
-        def setter(threads: int) -> None:
-            llama._ctx.set_n_threads(threads, threads)
-            print(f"service.local_server: {threads} thread(s)", file=sys.stderr, flush=True)
-
-        cpus = len(os.sched_getaffinity(0))
-        sampler = threading.Thread(target=follow, args=(setter, threading.Event(), cpus))
-        sampler.daemon = True  # ends with the server
-        sampler.start()
+        _follow_load(args.when_crowded, len(os.sched_getaffinity(0)), llama)
     uvicorn.run(app, host=server.host, port=server.port)
 
 

@@ -11,15 +11,20 @@ from service.local_model import usable_cpus
 from service.local_server import (
     CLOCK_TICKS,
     FIRST_CALM,
+    FIRST_TRY,
     HOLD,
     LONGEST_CALM,
+    SHARED,
+    STEADY,
     Controller,
+    Crowding,
     Reading,
     busy_ns,
     follow,
     others,
     read,
     schedstat,
+    split_threads,
     waiting_share,
 )
 from service.pipeline import local_server
@@ -114,7 +119,52 @@ def test_patience_never_exceeds_the_longest_calm() -> None:
     assert controller.patience == LONGEST_CALM
 
 
-def test_follow_sets_threads_only_when_they_change(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crowded_only_after_readings_in_a_row_waiting_more_than_the_shared_share() -> None:
+    crowding = Crowding()
+    assert crowding.next(None) is False  # no request running: nothing learnt
+    assert [crowding.next(0.4) for _ in range(STEADY)] == [False] * (STEADY - 1) + [True]
+
+
+def test_a_calm_reading_starts_the_count_again_and_an_idle_one_does_not() -> None:
+    crowding = Crowding()
+    shares = [0.4] * (STEADY - 1) + [SHARED] + [0.4] * (STEADY - 1)
+    assert {crowding.next(share) for share in shares} == {False}  # background: single readings
+    assert crowding.next(None) is False
+    assert crowding.next(0.4) is True
+
+
+def test_crowded_is_tried_quiet_again_after_its_patience_doubled_by_each_failed_trial() -> None:
+    crowding = Crowding()
+    for _ in range(STEADY):
+        crowding.next(0.5)
+    waits = []
+    for _ in range(6):
+        readings = 1
+        while crowding.next(0.6):  # crowded, whatever the share says
+            readings += 1
+        waits.append(readings)
+        assert [crowding.next(0.5) for _ in range(STEADY)][-1] is True  # the trial fails
+    assert waits == [FIRST_TRY, 2 * FIRST_TRY, 4 * FIRST_TRY, 8 * FIRST_TRY] + [LONGEST_CALM] * 2
+
+
+def test_a_trial_that_stays_calm_ends_the_crowding_and_resets_the_patience() -> None:
+    crowding = Crowding()
+    for share in [0.5] * STEADY + [0.6] * FIRST_TRY + [0.5] * STEADY + [0.6] * 2 * FIRST_TRY:
+        crowding.next(share)  # crowded, one failed trial, and crowded again
+    assert crowding.next(0.01) is False
+    assert {crowding.next(share) for share in [0.01] * 20} == {False}
+    assert [crowding.next(0.5) for _ in range(STEADY)][-1] is True
+    assert crowding.patience == FIRST_TRY
+
+
+def test_crowded_threads_are_one_more_than_the_cpus_for_prompts_one_fewer_for_tokens() -> None:
+    assert split_threads(2, crowded=False) == (2, 2)
+    assert split_threads(2, crowded=True) == (1, 3)
+    assert split_threads(8, crowded=True) == (7, 9)
+    assert split_threads(1, crowded=True) == (1, 2)
+
+
+def test_follow_applies_threads_only_when_they_change(monkeypatch: pytest.MonkeyPatch) -> None:
     second = int(1e9)
     crowded = [Reading(n * second, n * second // 2, float(n)) for n in range(4)]
     calm = [
@@ -125,15 +175,16 @@ def test_follow_sets_threads_only_when_they_change(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr("service.local_server.read", lambda: next(readings))
     monkeypatch.setattr("service.local_server.PERIOD", 0.0)
     stop = threading.Event()
-    chosen: list[int] = []
+    applied: list[int] = []
 
-    def record(threads: int) -> None:
-        chosen.append(threads)
+    def apply(threads: int) -> None:
+        applied.append(threads)
         if threads == 2:
             stop.set()
 
-    follow(record, stop, 2)
-    assert chosen == [1, 2]
+    controller = Controller(2)
+    follow(lambda share, others: controller.next(share, others), apply, stop, 2)
+    assert applied == [1, 2]
 
 
 def test_following_the_load_is_on_unless_turned_off_or_threads_are_fixed(
