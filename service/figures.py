@@ -267,6 +267,7 @@ def _noun_class(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=16384)
 def value_key(value: str) -> str:
     """Values that are the same number: "15,000" = "15000" = "15 thousand" = "fifteen
     thousand"; vague counts."""
@@ -295,6 +296,7 @@ def spoken_number(words: str) -> int | None:
         return None
 
 
+@lru_cache(maxsize=16384)
 def _rough(wording: str) -> bool:
     # "two dozen", "a hundred": round by nature, the same as any value near them
     return bool(re.search(r"\bdozen\b|^(?:\w+\s+)*an?\s+(?:hundred|thousand)\b", wording, re.I))
@@ -769,13 +771,27 @@ def _joined(noun: str | None, main: str | None) -> str | None:
 def _by_scope(quantity: _Quantity) -> list[_Quantity]:
     """The quantity split into groups of mentions given for compatible scopes."""
     groups: list[list[Mention]] = []
+    kinds: list[dict[tuple[object, ...], Mention]] = []
+    """Each group's mentions, one of each kind ``_compatible`` tells apart: a mention is
+    compared with each kind once, not with each mention (quadratic in the outlets)."""
     for mention in quantity.mentions:
-        home = next((g for g in groups if all(_compatible(mention, m) for m in g)), None)
+        home = next((i for i, k in enumerate(kinds) if _fits(mention, k.values())), None)
         if home is None:
             groups.append([mention])
+            kinds.append({_kind_of(mention): mention})
         else:
-            home.append(mention)
+            groups[home].append(mention)
+            kinds[home].setdefault(_kind_of(mention), mention)
     return [_Quantity(quantity.measure, quantity.noun, g) for g in groups]
+
+
+def _fits(mention: Mention, group: Iterable[Mention]) -> bool:
+    return all(_compatible(mention, m) for m in group)
+
+
+def _kind_of(mention: Mention) -> tuple[object, ...]:
+    # all ``_compatible`` reads of a mention: two alike in these fit with the same mentions
+    return (mention.subjects, mention.measure, mention.context, mention.scope)
 
 
 def by_sentence(articles: Sequence[Article]) -> dict[tuple[str, int], dict[int, frozenset[str]]]:
