@@ -272,6 +272,7 @@ class Gateway:
         self.budget = Budget(settings.max_tokens_per_run, settings.max_cost_per_run)
         self._active = 0
         self._limit = asyncio.Semaphore(settings.effective_concurrency())
+        self._starting = asyncio.Lock()
         self._reserved = 0
 
     @property
@@ -337,10 +338,19 @@ class Gateway:
             self._reserved += worst
             started = time.monotonic()
             try:
-                reply = await self._call_with_retry(endpoint, request)
+                reply = await self._started(endpoint, request)
             finally:
                 self._reserved -= worst
             return reply, time.monotonic() - started
+
+    async def _started(self, endpoint: Endpoint, request: ModelRequest) -> Reply:
+        """The call, begun once the calls before it have begun: each runs the synchronous
+        start of its request (litellm builds it) in a turn of the event loop of its own, so
+        the first requests of a burst leave at once, not after every other one is built."""
+        async with self._starting:
+            call = asyncio.ensure_future(self._call_with_retry(endpoint, request))
+            await asyncio.sleep(0)  # the call's start runs in this turn
+        return await call  # cancelling this cancels the call
 
     async def _call_with_retry(self, endpoint: Endpoint, request: ModelRequest) -> Reply:
         # One endpoint for all attempts: a fallback made meanwhile by a concurrent call
