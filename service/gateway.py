@@ -347,10 +347,10 @@ class Gateway:
         """The call, begun once the calls before it have begun: each runs the synchronous
         start of its request (litellm builds it) in a turn of the event loop of its own, so
         the first requests of a burst leave at once, not after every other one is built."""
-        async with self._starting:
-            call = asyncio.ensure_future(self._call_with_retry(endpoint, request))
-            await asyncio.sleep(0)  # the call's start runs in this turn
-        return await call  # cancelling this cancels the call
+        await self._starting.acquire()
+        # released in the next turn, once this call has run up to its first wait
+        asyncio.get_running_loop().call_soon(self._starting.release)
+        return await self._call_with_retry(endpoint, request)
 
     async def _call_with_retry(self, endpoint: Endpoint, request: ModelRequest) -> Reply:
         # One endpoint for all attempts: a fallback made meanwhile by a concurrent call
