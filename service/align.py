@@ -279,29 +279,61 @@ class Index(Generic[K]):
     """Texts indexed by what :meth:`Aligner.compatible` requires two texts to share: content
     words (``MIN_SHARED_WORDS``) and, when both name someone, a name. A text need only be
     compared with the texts :meth:`near` it; every other pair fails the guards, whatever the
-    weights."""
+    weights.
+
+    Each text is a bit; each word and name the set of texts holding it, as an integer's bits,
+    so a look-up is a few operations on integers per word, not one per text holding it."""
 
     def __init__(self) -> None:
-        self._by_word: dict[str, list[K]] = defaultdict(list)
-        self._found: dict[K, Features] = {}
+        self._keys: list[K] = []
+        self._bits: dict[K, int] = {}
+        self._by_word: dict[str, int] = defaultdict(int)
+        self._by_someone: dict[str, int] = defaultdict(int)
+        self._no_one = 0
+        """The texts that name no one (``Features.people``)."""
 
     def add(self, key: K, found: Features) -> None:
-        self._found[key] = found
+        bit = self._bits.get(key, 0)
+        if not bit:
+            bit = self._bits[key] = 1 << len(self._keys)
+            self._keys.append(key)
         for word in found.words:
-            self._by_word[word].append(key)
+            self._by_word[word] |= bit
+        for name in found.someone:
+            self._by_someone[name] |= bit
+        if not found.people:
+            self._no_one |= bit
+
+    def _sharing(self, found: Features) -> int:
+        # at_least[n]: the texts holding n or more of ``found``'s words (a counter in bits)
+        at_least = [0] * (MIN_SHARED_WORDS + 1)
+        for word in found.words:
+            holding = self._by_word.get(word, 0)
+            for n in range(MIN_SHARED_WORDS, 0, -1):
+                at_least[n] |= at_least[n - 1] & holding if n > 1 else holding
+        return at_least[MIN_SHARED_WORDS]
+
+    def _keys_of(self, bits: int) -> set[K]:
+        found = set()
+        while bits:
+            lowest = bits & -bits
+            found.add(self._keys[lowest.bit_length() - 1])
+            bits ^= lowest
+        return found
 
     def sharing(self, found: Features) -> set[K]:
         """The keys of the texts sharing enough content words with ``found``."""
-        shared = Counter(k for w in found.words for k in self._by_word.get(w, ()))
-        return {k for k, n in shared.items() if n >= MIN_SHARED_WORDS}
+        return self._keys_of(self._sharing(found))
 
     def near(self, found: Features) -> set[K]:
         """The keys of the texts that may pass :meth:`Aligner.compatible` with ``found``."""
-        near = self.sharing(found)
-        if not found.people:
-            return near
-        named = found.someone
-        return {k for k in near if not self._found[k].people or named & self._found[k].someone}
+        near = self._sharing(found)
+        if found.people:  # those naming no one, or someone it names
+            named = self._no_one
+            for name in found.someone:
+                named |= self._by_someone.get(name, 0)
+            near &= named
+        return self._keys_of(near)
 
 
 @lru_cache(maxsize=65536)

@@ -28,6 +28,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from text_to_num import text2num  # type: ignore[import-untyped]
 
@@ -266,6 +267,7 @@ def _noun_class(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=16384)
 def value_key(value: str) -> str:
     """Values that are the same number: "15,000" = "15000" = "15 thousand" = "fifteen
     thousand"; vague counts."""
@@ -294,6 +296,7 @@ def spoken_number(words: str) -> int | None:
         return None
 
 
+@lru_cache(maxsize=16384)
 def _rough(wording: str) -> bool:
     # "two dozen", "a hundred": round by nature, the same as any value near them
     return bool(re.search(r"\bdozen\b|^(?:\w+\s+)*an?\s+(?:hundred|thousand)\b", wording, re.I))
@@ -319,6 +322,7 @@ def _significant(key: str) -> int:
     return len(digits if "." in key else digits.rstrip("0"))
 
 
+@lru_cache(maxsize=16384)
 def attribution(sentence: str) -> str | None:
     """Who the sentence says gave its figures, in its own words, with the month if stated."""
     who = _according_to(sentence) or _speaker(sentence)
@@ -370,12 +374,22 @@ def mentions(article: Article, *, scoped: bool = False) -> Iterator[Mention]:
     """Every figure and first-date in the article's kept sentences; ``scoped``, as read for
     disagreements: with each figure's scope, counts of any plural noun, and days of events."""
     for sentence in article.kept:
-        said = attribution(sentence.text)
-        found = _figures(article.id, sentence.id, sentence.text, said, scoped)
-        yield from (_scoped(m, sentence.text) for m in found) if scoped else found
-        yield from _dates(article.id, sentence.id, sentence.text, said)
-        if scoped:
-            yield from _days(article.id, sentence.id, sentence.text, said)
+        for found in _read(sentence.text, scoped):
+            yield replace(found, article_id=article.id, sentence_id=sentence.id)
+
+
+@lru_cache(maxsize=16384)
+def _read(text: str, scoped: bool) -> tuple[Mention, ...]:
+    # once per sentence and way of reading: the merge, the disagreements and the composer's
+    # checks each read the same sentences (ids are the caller's)
+    said = attribution(text)
+    found = list(_figures("", 0, text, said, scoped))
+    if scoped:
+        found = [_scoped(m, text) for m in found]
+    found += _dates("", 0, text, said)
+    if scoped:
+        found += _days("", 0, text, said)
+    return tuple(found)
 
 
 def _figures(
@@ -757,13 +771,27 @@ def _joined(noun: str | None, main: str | None) -> str | None:
 def _by_scope(quantity: _Quantity) -> list[_Quantity]:
     """The quantity split into groups of mentions given for compatible scopes."""
     groups: list[list[Mention]] = []
+    kinds: list[dict[tuple[object, ...], Mention]] = []
+    """Each group's mentions, one of each kind ``_compatible`` tells apart: a mention is
+    compared with each kind once, not with each mention (quadratic in the outlets)."""
     for mention in quantity.mentions:
-        home = next((g for g in groups if all(_compatible(mention, m) for m in g)), None)
+        home = next((i for i, k in enumerate(kinds) if _fits(mention, k.values())), None)
         if home is None:
             groups.append([mention])
+            kinds.append({_kind_of(mention): mention})
         else:
-            home.append(mention)
+            groups[home].append(mention)
+            kinds[home].setdefault(_kind_of(mention), mention)
     return [_Quantity(quantity.measure, quantity.noun, g) for g in groups]
+
+
+def _fits(mention: Mention, group: Iterable[Mention]) -> bool:
+    return all(_compatible(mention, m) for m in group)
+
+
+def _kind_of(mention: Mention) -> tuple[object, ...]:
+    # all ``_compatible`` reads of a mention: two alike in these fit with the same mentions
+    return (mention.subjects, mention.measure, mention.context, mention.scope)
 
 
 def by_sentence(articles: Sequence[Article]) -> dict[tuple[str, int], dict[int, frozenset[str]]]:
@@ -851,9 +879,12 @@ def _disagreement(
     quantity: _Quantity, context: _Context, claims: Sequence[MergedClaim]
 ) -> Disagreement | None:
     values: dict[str, list[Mention]] = {}
+    near = _Near()
     for mention in quantity.mentions:
         key = value_key(mention.wording)
-        same = next((k for k in values if _same_value(k, values[k], mention)), key)
+        same = next((k for k in near.values(key) if _same_value(k, values[k], mention)), key)
+        if same not in values:
+            near.add(same)
         values.setdefault(same, []).append(mention)
     outlets = {context.outlet[m.article_id] for m in quantity.mentions}
     if len(values) < 2 or len(outlets) < 2 or _two_events(quantity, context):
@@ -865,6 +896,43 @@ def _disagreement(
         revisions=_revisions(quantity.mentions, context),
         claim_ids=_contested(quantity.mentions, claims),
     )
+
+
+class _Near:
+    """The value keys of one quantity, in the order they were first given, found by what
+    ``_same_value`` can take for one: a value within ``ROUGH`` of it (a rounded one is
+    nearer), so each figure is not compared with every other (quadratic in the outlets)."""
+
+    def __init__(self) -> None:
+        self._keys: list[str] = []
+        self._numbers: list[float | None] = []
+
+    def add(self, key: str) -> None:
+        self._keys.append(key)
+        self._numbers.append(_number(key))
+
+    def values(self, key: str) -> Iterator[str]:
+        """The keys that may be ``key``'s value, in their order: only numbers are (any number
+        when ``key``'s is not a finite positive one)."""
+        number = _number(key)
+        if number is None:
+            return
+        for other, value in zip(self._keys, self._numbers, strict=True):
+            if value is not None and not _apart(number, value):
+                yield other
+
+
+def _number(key: str) -> float | None:
+    try:
+        return float(key)
+    except ValueError:
+        return None  # neither rounds to another value nor is near one (``_same_value``)
+
+
+def _apart(a: float, b: float) -> bool:
+    # further apart than any rounding or value round by nature can take (see ``rounds_to``:
+    # its step is at most a tenth of the value); a value not positive and finite is compared
+    return 0 < a < math.inf and 0 < b < math.inf and abs(a - b) > 1.5 * ROUGH * max(a, b)
 
 
 def _same_value(key: str, given: list[Mention], mention: Mention) -> bool:

@@ -272,6 +272,7 @@ class Gateway:
         self.budget = Budget(settings.max_tokens_per_run, settings.max_cost_per_run)
         self._active = 0
         self._limit = asyncio.Semaphore(settings.effective_concurrency())
+        self._starting = asyncio.Lock()
         self._reserved = 0
 
     @property
@@ -337,10 +338,19 @@ class Gateway:
             self._reserved += worst
             started = time.monotonic()
             try:
-                reply = await self._call_with_retry(endpoint, request)
+                reply = await self._started(endpoint, request)
             finally:
                 self._reserved -= worst
             return reply, time.monotonic() - started
+
+    async def _started(self, endpoint: Endpoint, request: ModelRequest) -> Reply:
+        """The call, begun once the calls before it have begun: each runs the synchronous
+        start of its request (litellm builds it) in a turn of the event loop of its own, so
+        the first requests of a burst leave at once, not after every other one is built."""
+        await self._starting.acquire()
+        # released in the next turn, once this call has run up to its first wait
+        asyncio.get_running_loop().call_soon(self._starting.release)
+        return await self._call_with_retry(endpoint, request)
 
     async def _call_with_retry(self, endpoint: Endpoint, request: ModelRequest) -> Reply:
         # One endpoint for all attempts: a fallback made meanwhile by a concurrent call

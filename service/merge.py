@@ -15,7 +15,8 @@ sentence says made it ("according to Seoul's spy agency"), so the briefing can k
 attribution (checked in ``compose``).
 """
 
-from collections import Counter, defaultdict
+import math
+from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -35,7 +36,7 @@ from schemas import (
 )
 from service.align import Aligner, Index, agreeing, compatible_numbers, features
 from service.embed import Embedder
-from service.figures import attribution, by_sentence
+from service.figures import attribution, by_sentence, mentions
 from service.verify import normal, numbers, stems
 
 SIMILARITY = 85.0
@@ -224,6 +225,17 @@ class _Grouping:
         return index
 
 
+def read_ahead(article: Article) -> None:
+    """Work out what merging ``article`` needs of its sentences that no claim changes: their
+    figures, both ways ``figures`` reads them, and their features (each remembered by its
+    function: ``figures.mentions``, ``align.features``), so that it is ready when the claims
+    come. The merge's result is the same with or without it."""
+    for sentence in article.kept:
+        features(sentence.text)
+    for scoped in (False, True):
+        deque(mentions(article, scoped=scoped), maxlen=0)
+
+
 def merge(
     claims: Sequence[ArticleClaims], articles: Sequence[Article], embedder: Embedder | None = None
 ) -> list[MergedClaim]:
@@ -313,8 +325,13 @@ class _Sentences:
         those holding enough of its words."""
         if group.figures:
             return _by_article(k for q in group.figures.items() for k in self.by_value.get(q, ()))
-        shared = Counter(k for w in mine for k in self.by_stem.get(w, ()))
-        return _by_article(k for k, n in shared.items() if n >= MIN_MUTUAL * len(mine))
+        least = MIN_MUTUAL * len(mine)
+        # a sentence holding ``least`` of the words misses at most the others: it holds one
+        # of any ``len(mine) - ceil(least) + 1`` of them, so the rarest are looked up
+        rarest = sorted(mine, key=lambda w: (len(self.by_stem.get(w, ())), w))
+        looked_up = rarest[: len(mine) - math.ceil(least) + 1]
+        found = {k for w in looked_up for k in self.by_stem.get(w, ())}
+        return _by_article(k for k in found if len(mine & self.words[k]) >= least)
 
 
 def _inverted(features: Mapping[Key, Iterable[T]]) -> dict[T, set[Key]]:

@@ -145,6 +145,46 @@ async def _extract_one(
         progress.advance()
 
 
+QUIET = 0.001
+"""Seconds of a sleep that tells whether the event loop is idle: it ends on time."""
+
+
+async def _idle() -> None:
+    """Return once the event loop is idle: a short sleep ended on time, so nothing else ran
+    meanwhile (no reply was handled, no request prepared, in this thread or another)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        started = loop.time()
+        await asyncio.sleep(QUIET)
+        if loop.time() - started < 2 * QUIET:
+            return
+
+
+async def _read_ahead(articles: Sequence[Article]) -> None:
+    """What the merge needs of each article that no reply changes, worked out one article at
+    a time while the event loop is idle (the model is awaited), so no call waits for it."""
+    for article in articles:
+        await _idle()
+        from service.merge import read_ahead  # a run that merges nothing never imports it
+
+        try:
+            read_ahead(article)
+        except Exception:  # the merge meets it again, and reports it
+            return
+
+
+async def _extract_reading_ahead(
+    gateway: Gateway, prepared: "Prepared", progress: Progress
+) -> tuple[list[ArticleClaims], list[Skipped]]:
+    """The usable articles' claims, their sentences read ahead for the merge meanwhile."""
+    ahead = asyncio.ensure_future(_read_ahead(prepared.usable))
+    try:
+        return await _extract_all(gateway, originals(prepared.usable), progress)
+    finally:
+        ahead.cancel()  # what is left is worked out by the merge, if it is not cached
+        await asyncio.wait([ahead])
+
+
 async def _extract_all(
     gateway: Gateway, articles: Sequence[Article], progress: Progress
 ) -> tuple[list[ArticleClaims], list[Skipped]]:
@@ -258,7 +298,7 @@ async def brief_prepared(
 ) -> Briefing:
     """Brief prepared articles with ``gateway``, which may serve several briefings in turn."""
     progress = progress or _NoProgress()
-    claims, unread = await _extract_all(gateway, originals(prepared.usable), progress)
+    claims, unread = await _extract_reading_ahead(gateway, prepared, progress)
     claims = [*claims, *claims_of_copies(claims, prepared.usable)]  # copies: not sent
     read = _read(prepared.usable, claims, unread)
     stages = stage_cache(gateway.cache)
