@@ -14,7 +14,8 @@ the product, in this order:
   words): stacked, not fused;
 * **one only**: 90% of its words come from one of the two sentences alone (a copy, a cut or a
   garbled copy): the other outlet's wording is not in it;
-* **invented**: it gives a number or a name (a capitalised word past the first) neither gives;
+* **invented**: it gives a number or a name neither gives (the quality benchmark's grounding
+  rule, `quality_metrics.checkable`);
 * **lost**: it no longer states the key's fact (its pattern);
 * **fused**: none of these: one sentence from both, grounded, stating the fact. An upper
   bound: the code cannot tell a fused sentence that changes the meaning ("Kim, who was killed
@@ -39,7 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.alignment import KEYS, load
-from bench.quality_match import matches, normalise
+from bench.quality_match import matches, normalise, occurs
+from bench.quality_metrics import checkable
 from service.gateway import Gateway, ModelRequest
 from service.pipeline import open_gateway
 from service.settings import Settings
@@ -52,8 +54,6 @@ SCHEMA = {
 }
 VERDICTS = ("fused", "joined", "one only", "invented", "lost", "invalid")
 _WORD = re.compile(r"[\w'-]+")
-_NUMBER = re.compile(r"\d[\d.,]*")
-_NAME = re.compile(r"(?<=\s)[A-Z][\w'-]+")
 _NEXT_SENTENCE = re.compile(r"[.!?][\"'\u201d\u2019)]?\s+[\"\u201c]?[A-Z]")
 
 
@@ -106,9 +106,8 @@ def verdict(reply: str | None, pair: Pair) -> str:
         return "joined"
     if any(_share_in(mine, set(words)) >= 0.9 for words in each):
         return "one only"
-    given = " ".join(normalise(s) for s in pair.sentences)
-    stated = {*_NUMBER.findall(reply), *(n.lower() for n in _NAME.findall(reply))}
-    if any(normalise(x).rstrip(".,") not in given for x in stated):
+    given = " ".join(pair.sentences)
+    if any(not occurs(found, given) for found in checkable(reply)):  # the grounding metric's
         return "invented"
     return "fused" if matches(pair.pattern, reply) else "lost"
 

@@ -188,14 +188,14 @@ def grounding(view: View) -> Grounding:
     result = Grounding(lines=len(view.lines))
     for line in view.lines:
         result.resolving += line.resolves
-        missing = [t for t in _checkable(line.text) if not occurs(t, line.cited)]
+        missing = [t for t in checkable(line.text) if not occurs(t, line.cited)]
         result.grounded += not missing
         if missing:
             result.ungrounded.append(f"{line.text} -- not in cited: {', '.join(missing)}")
     return result
 
 
-def _checkable(text: str) -> list[str]:
+def checkable(text: str) -> list[str]:
     """The numbers and names of a line: what must be found in the sentences it cites."""
     numbers = [normalise(n) for n in _NUMBER.findall(text)]
     words = [w.rstrip(".") for w in _WORD.findall(text)[1:]]
