@@ -6,7 +6,7 @@ citation can only point at a source that holds the claim. A reply naming unknown
 is re-asked; if the last reply still does, the offending sentences are dropped and listed.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -531,25 +531,10 @@ def fold(
     under "Where sources differ".
     """
     folder = _Folder(composed, claims, articles)
-    draft = composed.draft
-    lede = folder.sentences(draft.lede)
-    sections = [
-        DraftSection.model_construct(heading=s.heading, sentences=folder.sentences(s.sentences))
-        for s in draft.sections
-    ]
+    folded = _rebuilt(composed.draft, folder.sentences)  # the lede first, then each section
     filled = folder.sentences(composed.filled)
     final = {id(s): folder.final(s) for s in folder.every}
-    new_draft = Draft.model_construct(
-        title=draft.title,
-        lede=[final[id(s)] for s in lede],
-        sections=[
-            DraftSection.model_construct(
-                heading=s.heading, sentences=[final[id(x)] for x in s.sentences]
-            )
-            for s in sections
-            if s.sentences
-        ],
-    )
+    new_draft = _rebuilt(folded, lambda sentences: [final[id(s)] for s in sentences])
     groups = [final[key].claims for key in final if key in folder.gained]
     return replace(
         composed,
@@ -739,27 +724,28 @@ def _cited_outlets(sentence: DraftSentence, claims: dict[str, MergedClaim]) -> s
 
 def _without(composed: Composed, cut: set[int], reason: str) -> Composed:
     """``composed`` without the sentences whose ``id`` is in ``cut``, each listed as dropped."""
-    draft = composed.draft
-    kept = [
-        DraftSection.model_construct(
-            heading=s.heading, sentences=[x for x in s.sentences if id(x) not in cut]
-        )
-        for s in draft.sections
-    ]
-    every = [*draft.all_sentences(), *composed.filled]
+    every = [*composed.draft.all_sentences(), *composed.filled]
     return replace(
         composed,
-        draft=Draft.model_construct(
-            title=draft.title,
-            lede=[s for s in draft.lede if id(s) not in cut],
-            sections=[s for s in kept if s.sentences],
-        ),
+        draft=_rebuilt(composed.draft, lambda ss: [s for s in ss if id(s) not in cut]),
         filled=[s for s in composed.filled if id(s) not in cut],
         dropped=[
             *composed.dropped,
             *(DroppedSentence(text=s.text, reason=reason) for s in every if id(s) in cut),
         ],
     )
+
+
+def _rebuilt(draft: Draft, each: Callable[[list[DraftSentence]], list[DraftSentence]]) -> Draft:
+    """``draft`` with ``each`` applied to its lede, then to each section's sentences in turn;
+    a section left with no sentence is left out."""
+    lede = each(draft.lede)
+    sections = [
+        DraftSection.model_construct(heading=s.heading, sentences=each(s.sentences))
+        for s in draft.sections
+    ]
+    kept = [s for s in sections if s.sentences]
+    return Draft.model_construct(title=draft.title, lede=lede, sections=kept)
 
 
 def _own(claim: MergedClaim) -> set[tuple[str, int]]:
