@@ -217,9 +217,7 @@ class Aligner:
             return False  # the cheapest test first: most pairs fail it
         if figures and not compatible_numbers(fa.numbers, fb.numbers):
             return False
-        if fa.people and fb.people and not fa.someone & fb.someone:
-            return False
-        return self.same_event(a, b)
+        return _someone_in_common(fa, fb) and self.same_event(a, b)
 
     def aligned(self, a: str, b: str) -> bool:
         """Whether two sentences state the same fact (figures aside: see ``merge``)."""
@@ -269,7 +267,12 @@ class Aligner:
         fa, fb = features(a), features(b)
         if not compatible_numbers(fa.numbers, fb.numbers):
             return False
-        return not (fa.people and fb.people and not fa.someone & fb.someone)
+        return _someone_in_common(fa, fb)
+
+
+def _someone_in_common(a: Features, b: Features) -> bool:
+    """False when both name people or places and share none (the speaker counts too)."""
+    return not (a.people and b.people and not a.someone & b.someone)
 
 
 K = TypeVar("K", bound=Hashable)
