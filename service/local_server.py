@@ -288,7 +288,13 @@ def main(argv: list[str]) -> None:  # pragma: no cover - runs in the server's pr
     add_args_from_model(parser, Settings)
     parser.add_argument("--fixed-threads", action="store_true", help="never change threads")
     parser.add_argument("--grammar-first", action="store_true", help="llama-cpp-python's sampling")
-    parser.add_argument("--when-crowded", choices=["fewer", "split"], default="split")
+    parser.add_argument(
+        "--when-crowded",
+        choices=["fewer", "split"],
+        default="split",
+        help="crowded threads: one fewer for both, or split (one more for prompts, one fewer "
+        "for tokens)",
+    )
     args = parser.parse_args(argv)
     if not args.grammar_first:
         from service.lazy_grammar import install
