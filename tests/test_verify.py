@@ -10,6 +10,7 @@ from service.verify import (
     coverage,
     names,
     numbers,
+    opening_names,
     unbacked_quotes,
     ungrounded,
     unmarked_quote,
@@ -37,6 +38,52 @@ def test_wording_beyond_the_source_is_caught() -> None:
 def test_a_name_not_in_the_source_is_caught() -> None:
     problem = ungrounded("About 600 soldiers were killed, Seoul and Washington said.", [SOURCE])
     assert problem == "names washington, which its sources do not"
+
+
+TALKS = "the talks in Geneva with European leaders failed on Tuesday, officials reported."
+
+
+@pytest.mark.parametrize(
+    ("claimed", "named"),
+    [
+        ("Putin said {talks}", "putin"),
+        ("Putin, meanwhile, said {talks}", "putin"),
+        ("Putin's aides said {talks}", "putin"),
+        ('"Putin lied," he said: {talks}', "putin"),
+        ("\u201cPutin lied,\u201d he said: {talks}", "putin"),
+        ("\u00abPutin lied\u00bb, he said: {talks}", "putin"),
+        ("(Putin) said {talks}", "putin"),
+        ("He spoke. Putin said {talks}", "putin"),
+        ("Orb\u00e1n said {talks}", "orb\u00e1n"),
+        ("\u00c9rdogan said {talks}", "\u00e9rdogan"),
+        ("Al-Sisi said {talks}", "sisi"),
+        ("NATO said {talks}", "nato"),
+        ("Mrs. Putin said {talks}", "putin"),
+    ],
+)
+def test_a_name_opening_a_sentence_not_in_the_source_is_caught(claimed: str, named: str) -> None:
+    source = f"Zelensky said {TALKS}"
+    problem = ungrounded(claimed.format(talks=TALKS), [source])
+    assert problem == f"names {named}, which its sources do not"
+
+
+@pytest.mark.parametrize(
+    "opening",
+    ["Meanwhile,", "However,", "Officials said", "Separately,", "Critics said", "Reportedly,"],
+)
+def test_a_common_word_opening_a_sentence_is_no_name(opening: str) -> None:
+    assert opening_names(f"{opening} {TALKS}") == set()
+    assert ungrounded(f"{opening} {TALKS}", [f"Zelensky said {TALKS}"]) is None
+
+
+def test_a_name_opening_a_sentence_that_the_source_holds_passes() -> None:
+    assert opening_names(f"Zelensky said {TALKS}") == {"zelensky"}
+    assert ungrounded(f"Zelensky said {TALKS}", [f"On Monday, Zelensky said {TALKS}"]) is None
+
+
+def test_names_in_other_alphabets_are_names_and_small_letters_are_not() -> None:
+    found = names("He met Érdogan and Зеленский in ölbad, über alles.")
+    assert found == {"érdogan", "зеленский"}
 
 
 def test_names_are_compared_after_folding_hyphens_and_case() -> None:
