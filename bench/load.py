@@ -18,9 +18,10 @@ It refuses to run unless the machine is quiet (1-minute load under ``QUIET_LOAD`
 starts): other work would be measured as ours. Needs ``newsbrief[local]``, and ``make
 llama-server`` for the last two.
 
-    python -m bench.load [WAY ...]      # names as printed; default: llama-cpp-python's
+    python -m bench.load [--anyway] [WAY ...]   # names as printed; default: llama-cpp-python's
 """
 
+import argparse
 import multiprocessing
 import os
 import shutil
@@ -123,12 +124,37 @@ def _cell(seconds: float | None, quiet: float | None) -> str:
     return f"{seconds:5.1f} s {ratio}"
 
 
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.load",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "ways",
+        nargs="*",
+        metavar="WAY",
+        help="ways to measure, by name (default: llama-cpp-python's): "
+        + "; ".join(w.strip() for w in WAYS)
+        + " (after --, a name that starts with a dash)",
+    )
+    parser.add_argument(
+        "--anyway", action="store_true", help="measure even if the machine is not quiet"
+    )
+    arguments = parser.parse_args()
+    unknown = set(arguments.ways) - {w.strip() for w in WAYS}
+    if unknown:
+        parser.error(f"no such way: {', '.join(sorted(unknown))}")
+    return arguments
+
+
 def main() -> None:
+    arguments = _arguments()
     load = os.getloadavg()[0]
-    if load >= QUIET_LOAD and "--anyway" not in sys.argv:
+    if load >= QUIET_LOAD and not arguments.anyway:
         print(f"bench.load: the machine is not quiet (1-minute load {load:.2f}); not measured")
         sys.exit(3)
-    names = [a for a in sys.argv[1:] if a != "--anyway"]
+    names = arguments.ways
     chosen = [w for w in WAYS if w.strip() in names] if names else DEFAULT
     cpus = usable_cpus()
     print(f"benchmark 8: one seed article, embedded model, {cpus} usable CPUs, load {load:.2f}")
