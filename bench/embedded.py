@@ -23,7 +23,7 @@ from bench.common import SEEDS
 from service import brief
 from service.clean import clean
 from service.ingest import ingest
-from service.local_model import ensure_weights
+from service.local_model import LOG, ensure_weights
 from service.settings import Settings, default_cache_dir
 
 
@@ -61,7 +61,7 @@ def run(engine: str, separate: int, naive: int) -> None:
     briefing = brief([SEEDS], settings=settings)
     wall = time.perf_counter() - started
     usage = briefing.usage
-    compute = compute_seconds(cache / "local-server.log")
+    compute = compute_seconds(cache / LOG)
     print(f"benchmarks 3 and 4: seed briefing, embedded model ({engine}), cold cache")
     skipped = len(briefing.skipped)
     print(f"  wall time: {wall:.1f} s (target <= 90 s), {usage.calls} calls, {skipped} skipped")

