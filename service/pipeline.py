@@ -5,6 +5,7 @@ reply cache and the local model server are services the stages are handed, never
 """
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -147,13 +148,17 @@ async def _extract_one(
 
 QUIET = 0.001
 """Seconds of a sleep that tells whether the event loop is idle: it ends on time."""
+SENDING = 20
+"""Sleeps at most that the clean-up waits for the calls it began to leave (a busy machine
+may never let one end on time)."""
 
 
-async def _idle() -> None:
+async def _idle(tries: int | None = None) -> None:
     """Return once the event loop is idle: a short sleep ended on time, so nothing else ran
-    meanwhile (no reply was handled, no request prepared, in this thread or another)."""
+    meanwhile (no reply was handled, no request prepared, in this thread or another); or
+    after ``tries`` sleeps, if given."""
     loop = asyncio.get_running_loop()
-    while True:
+    for _ in itertools.repeat(None) if tries is None else range(tries):
         started = loop.time()
         await asyncio.sleep(QUIET)
         if loop.time() - started < 2 * QUIET:
@@ -202,8 +207,11 @@ async def _clean_and_extract(
     try:
         for article in ingested.articles:
             cleaner.add(_split(stages, article))
-            calls += [_extract_soon(gateway, a, later) for a in cleaner.ready() if _sent(a)]
-            await asyncio.sleep(0)  # the calls begun go out while the next one is cleaned
+            begun = [_extract_soon(gateway, a, later) for a in cleaner.ready() if _sent(a)]
+            calls += begun
+            # the calls begun leave before the next article is cleaned: litellm builds each
+            # request in a thread, which waits for the interpreter while this one cleans
+            await (_idle(SENDING) if begun else asyncio.sleep(0))
         calls += [_extract_soon(gateway, a, later) for a in cleaner.finish() if _sent(a)]
         prepared = _prepared(cleaner.cleaned, ingested.skipped)
     except BaseException:

@@ -3,12 +3,14 @@ change it: the same clean-up and the same briefing as when every article is clea
 
 import asyncio
 import itertools
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import service.clean
+import service.pipeline
 from schemas import Article, Briefing
 from service import brief
 from service.clean import Cleaner, clean
@@ -167,3 +169,22 @@ def test_bad_articles_are_skipped_and_reported_while_streaming(
     assert {("empty.txt", "ingest"), ("noise.txt", "ingest")} <= skipped
     assert any(name.startswith("003") and stage == "extract" for name, stage in skipped)
     assert len(briefing.sources) == len(inputs) - 3
+
+
+def test_the_wait_for_calls_to_leave_ends_on_a_loop_that_is_never_idle() -> None:
+    async def busy(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            time.sleep(3 * service.pipeline.QUIET)  # every turn of the loop overruns a sleep
+            await asyncio.sleep(0)
+
+    async def gave_up_while_busy() -> bool:
+        stop = asyncio.Event()
+        task = asyncio.ensure_future(busy(stop))
+        await asyncio.sleep(0)
+        await service.pipeline._idle(service.pipeline.SENDING)  # returns: no hang
+        still_busy = not task.done()
+        stop.set()
+        await task
+        return still_busy
+
+    assert asyncio.run(gave_up_while_busy())
