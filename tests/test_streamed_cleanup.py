@@ -81,6 +81,21 @@ def test_an_article_that_may_lose_a_paragraph_holds_back_those_after_it() -> Non
     assert steps == [[]] * len(steps)  # duplicates are marked in order: all wait for the first
 
 
+def test_an_article_held_back_is_judged_again_only_as_the_set_doubles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    judged: list[int] = []
+    settled = Cleaner._settled
+
+    def judging(cleaner: Cleaner, index: int) -> bool:
+        judged.append(len(cleaner.given))
+        return settled(cleaner, index)
+
+    monkeypatch.setattr(Cleaner, "_settled", judging)
+    streamed(ingest(seeds(HELD)).articles)
+    assert judged == [1, 2, 4]  # of 5: not after each one
+
+
 def test_a_set_too_small_to_compare_is_released_at_once() -> None:
     _, steps = streamed(ingest(seeds(HELD, "001")[:2]).articles)
     assert steps == [[HELD], ["001"]]
