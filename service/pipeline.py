@@ -202,7 +202,8 @@ async def _clean_and_extract(
     """The articles split and cleaned one at a time, each sent to the model as soon as no
     article still to come can change it (``Cleaner``): the first calls leave while the
     others are cleaned. Returns them prepared, and the calls under way, in input order."""
-    cleaner, calls = Cleaner(len(ingested.articles)), list[Call]()
+    cleaner = Cleaner(len(ingested.articles))
+    calls: list[Call] = []
     later = _Later(progress or _NoProgress())
     try:
         for article in ingested.articles:
@@ -298,15 +299,22 @@ async def abrief(
         stages = stage_cache(gateway.cache)
         options = replace(ingest_options(settings, stages), split=_unsplit)  # split as cleaned
         ingested = ingest(inputs, sources, stdin, options)
-        given = _as_json(ingested.articles)
-        cleaned = stages.recall(SPLIT_AND_CLEAN, given, list)
-        if cleaned is not None:  # a re-run: no article waits for any other
-            prepared = _prepared(cleaned, ingested.skipped)
-            return await brief_prepared(gateway, prepared, progress)
-        prepared, calls = await _clean_and_extract(gateway, ingested, stages, progress)
-        stages.keep(SPLIT_AND_CLEAN, given, prepared.cleaned)
-        extracted = await _extract_reading_ahead(prepared.usable, calls)
-        return await _brief_extracted(gateway, prepared, extracted, progress)
+        return await _brief_ingested(gateway, ingested, stages, progress)
+
+
+async def _brief_ingested(
+    gateway: Gateway, ingested: Ingested, stages: StageCache, progress: Progress | None
+) -> Briefing:
+    """Brief articles not split yet: each split, cleaned and sent in turn, or, on a re-run,
+    all cleaned at once from the stage cache."""
+    given = _as_json(ingested.articles)
+    cleaned = stages.recall(SPLIT_AND_CLEAN, given, list)
+    if cleaned is not None:  # no article waits for any other
+        return await brief_prepared(gateway, _prepared(cleaned, ingested.skipped), progress)
+    prepared, calls = await _clean_and_extract(gateway, ingested, stages, progress)
+    stages.keep(SPLIT_AND_CLEAN, given, prepared.cleaned)
+    extracted = await _extract_reading_ahead(prepared.usable, calls)
+    return await _brief_extracted(gateway, prepared, extracted, progress)
 
 
 SPLIT_AND_CLEAN = "split and clean"
