@@ -38,6 +38,10 @@ Near-duplicates (the same wire story on two sites: kept text at least 90% alike 
 rapidfuzz's ratio) are marked ``duplicate_of`` the earlier one; they count as one source,
 and only the original is sent to the model: a copy is given the original's claims,
 anchored in its own sentences (:func:`originals`, :func:`claims_of_copies`).
+
+:class:`Cleaner` does the same one article at a time, and releases each as soon as no
+article still to come can change it, so the pipeline sends it to the model while it cleans
+the others; :func:`clean` gives it every article, then takes them all.
 """
 
 import math
