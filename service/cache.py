@@ -152,12 +152,21 @@ class StageCache:
 
     def memo(self, stage: str, given: str, compute: Callable[[], T], kind: type[T]) -> T:
         """``compute()``'s result, stored under ``given``'s key the first time, then reused."""
-        if self.cache is None:
-            return compute()
-        key = self.key(stage, given)
-        stored = self.cache.recall(key)
-        if isinstance(stored, kind):
+        stored = self.recall(stage, given, kind)
+        if stored is not None:
             return stored
         result = compute()
-        self.cache.keep(key, result)
+        self.keep(stage, given, result)
         return result
+
+    def recall(self, stage: str, given: str, kind: type[T]) -> T | None:
+        """The result stored for ``given``, if it is a ``kind``; else None."""
+        if self.cache is None:
+            return None
+        stored = self.cache.recall(self.key(stage, given))
+        return stored if isinstance(stored, kind) else None
+
+    def keep(self, stage: str, given: str, result: object) -> None:
+        """Store ``result`` for ``given``."""
+        if self.cache is not None:
+            self.cache.keep(self.key(stage, given), result)

@@ -38,13 +38,18 @@ Near-duplicates (the same wire story on two sites: kept text at least 90% alike 
 rapidfuzz's ratio) are marked ``duplicate_of`` the earlier one; they count as one source,
 and only the original is sent to the model: a copy is given the original's claims,
 anchored in its own sentences (:func:`originals`, :func:`claims_of_copies`).
+
+:class:`Cleaner` does the same one article at a time, and releases each as soon as no
+article still to come can change it, so the pipeline sends it to the model while it cleans
+the others; :func:`clean` gives it every article, then takes them all.
 """
 
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
@@ -169,24 +174,46 @@ def off_topic_share(other_articles: int) -> float:
 
 
 @dataclass(frozen=True)
+class _Others:
+    """The words (or names) of the other articles of the set: those some article besides this
+    one has, counted over the articles given so far, and ``extra`` (the lead's)."""
+
+    counts: Mapping[str, int]
+    """In how many of the articles given so far each appears (this one included)."""
+    own: frozenset[str]
+    """This article's."""
+    extra: frozenset[str] = frozenset()
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.extra or self.counts.get(word, 0) > (word in self.own)
+
+    def plus(self, words: AbstractSet[str]) -> "_Others":
+        return _Others(self.counts, self.own, self.extra | words)
+
+
+@dataclass(frozen=True)
 class _Story:
     """What the set says the story is: the words and names of the other articles and of
     this article's headline and lead."""
 
-    words: frozenset[str]
-    names: frozenset[str]
+    words: _Others
+    names: _Others
     lead: tuple[str, ...]
 
     @classmethod
-    def of(cls, others: Sequence["_Said"], article: Article) -> "_Story":
+    def of(
+        cls, words: Counter[str], names: Counter[str], said: "_Said", article: Article
+    ) -> "_Story":
+        """The story of ``article`` (whose words and names are ``said``), told by the other
+        articles given so far (``words`` and ``names`` count the articles that have each)."""
         lead = (article.title or "", *(s.text for s in article.kept[:LEAD_SENTENCES]))
-        words = frozenset().union(*(o.words for o in others))
-        return cls(words, frozenset().union(*(o.names for o in others)), lead)
+        return cls(_Others(words, said.words), _Others(names, said.names), lead)
 
     def excluding(self, line: str) -> "_Story":
         """The story with the lead, less the paragraph judged (a short article is all lead)."""
         lead = [t for t in self.lead if t not in line]
-        return _Story(self.words | set().union(*map(stems, lead)), self.names | _names(lead), ())
+        words = self.words.plus(set().union(*map(stems, lead)))
+        return _Story(words, self.names.plus(_names(lead)), ())
 
 
 @dataclass(frozen=True)
@@ -259,9 +286,13 @@ def _unlike(text: str, story: _Story, bar: float) -> tuple[float, float] | None:
     words, named = stems(text), names(text)
     if not words or len(named) < OFF_TOPIC_MIN_NAMES:
         return None
-    share = len(words & story.words) / len(words)
-    known = len(named & story.names) / len(named)
+    share = _within(words, story.words) / len(words)
+    known = _within(named, story.names) / len(named)
     return (share, known) if share < bar and known < OFF_TOPIC_NAMES_SHARE else None
+
+
+def _within(found: set[str], others: _Others) -> int:
+    return sum(word in others for word in found)
 
 
 def _why(what: str, shares: tuple[float, float]) -> str:
@@ -281,16 +312,27 @@ def _kept_text(article: Article) -> str:
 
 def mark_duplicates(articles: Sequence[Article]) -> list[Article]:
     """Mark each article that nearly repeats an earlier one as its duplicate."""
-    marked: list[Article] = []
-    texts: list[str] = []
-    for article in articles:
+    twins = _Twins()
+    return [twins.mark(article) for article in articles]
+
+
+@dataclass
+class _Twins:
+    """The articles marked so far, and their kept texts: each next one is compared with them."""
+
+    marked: list[Article] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+    def mark(self, article: Article) -> Article:
+        """``article``, marked as the duplicate of the first earlier one it nearly repeats."""
         text = _kept_text(article)
-        twin = next((m for m, t in zip(marked, texts, strict=True) if _alike(text, t)), None)
+        pairs = zip(self.marked, self.texts, strict=True)
+        twin = next((m for m, t in pairs if _alike(text, t)), None)
         if twin is not None:
             article = article.model_copy(update={"duplicate_of": twin.duplicate_of or twin.id})
-        marked.append(article)
-        texts.append(text)
-    return marked
+        self.marked.append(article)
+        self.texts.append(text)
+        return article
 
 
 def _alike(a: str, b: str) -> bool:
@@ -366,7 +408,10 @@ def suspected_injections(articles: Sequence[Article]) -> list[SetAside]:
 def clean(articles: Sequence[Article]) -> list[Article]:
     """The articles with removals and duplicates recorded; text and ids unchanged (a sentence
     opened by a dateline or label set aside starts after it)."""
-    return mark_duplicates([_with_removed(a, _too_long(a)) for a in _set_aside(articles)])
+    cleaner = Cleaner(len(articles))
+    for article in articles:
+        cleaner.add(article)
+    return cleaner.finish()
 
 
 # Page furniture that the line rules above do not know: photo credits and wire-photo
@@ -541,17 +586,92 @@ def _opener(sentence: Sentence, paragraphs: set[int]) -> tuple[Sentence, Removal
     return rest, cut
 
 
-def _set_aside(articles: Sequence[Article]) -> list[Article]:
-    first = [
-        _without_openers(_without_furniture(a.model_copy(update={"removed": _line_removals(a)})))
-        for a in articles
-    ]
-    if len(first) < OFF_TOPIC_MIN_ARTICLES:
-        return first
-    bar = off_topic_share(len(first) - 1)
-    said = [_Said.of(a) for a in first]
-    cleaned = []
-    for i, article in enumerate(first):
-        story = _Story.of([s for j, s in enumerate(said) if j != i], article)
-        cleaned.append(_with_removed(article, _off_topic(article, story, bar)))
-    return cleaned
+def _first_pass(article: Article) -> Article:
+    """The article with what its own lines show set aside (all but the off-topic rule)."""
+    lined = article.model_copy(update={"removed": _line_removals(article)})
+    return _without_openers(_without_furniture(lined))
+
+
+class Cleaner:
+    """The clean-up of a set of ``total`` articles given one at a time, each released as soon
+    as no article still to come can change it, so that it can be read while the others are
+    cleaned; the same articles as :func:`clean` gives, in the same order.
+
+    Only the off-topic rule and the duplicates look at other articles. A paragraph is off-topic
+    when too few of its words and names appear in the other articles, so more articles only
+    make it less so: an article none of whose paragraphs the rule would set aside, judged
+    against the articles given so far, keeps them all whatever comes. Duplicates are marked in
+    order: an article is released once every article before it is.
+    """
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.judged = total >= OFF_TOPIC_MIN_ARTICLES
+        self.bar = off_topic_share(total - 1) if self.judged else 0.0
+        self.given: list[Article] = []
+        """Each article given, its own lines cleaned."""
+        self.said: list[_Said] = []
+        self.words: Counter[str] = Counter()
+        """In how many articles given each word appears."""
+        self.names: Counter[str] = Counter()
+        self.cleaned: list[Article] = []
+        """The articles released, in order."""
+        self.twins = _Twins()
+        self.judge_at = 0
+        """Articles to be given before the next article not released is judged again: twice
+        as many as when it last was not settled (judged after every one, an article held to
+        the end would be judged once per article of the set)."""
+
+    def add(self, article: Article) -> None:
+        """Clean what ``article``'s own lines show; the rest waits for :meth:`ready`."""
+        first = _first_pass(article)
+        self.given.append(first)
+        if self.judged:
+            said = _Said.of(first)
+            self.said.append(said)
+            self.words.update(said.words)
+            self.names.update(said.names)
+
+    def ready(self) -> list[Article]:
+        """The next articles, in order, that no article still to come can change."""
+        released = []
+        while max(self.judge_at, len(self.cleaned) + 1) <= len(self.given):
+            if not self._settled(len(self.cleaned)):
+                self.judge_at = 2 * len(self.given)
+                break
+            released.append(self._release([]))
+        return released
+
+    def finish(self) -> list[Article]:
+        """The articles not released yet, once all ``total`` are given."""
+        if len(self.given) != self.total:
+            raise ValueError(f"{len(self.given)} of {self.total} articles given")
+        released = []
+        while len(self.cleaned) < self.total:
+            index = len(self.cleaned)
+            found = (
+                _off_topic(self.given[index], self._story(index), self.bar) if self.judged else []
+            )
+            released.append(self._release(found))
+        return released
+
+    def _story(self, index: int) -> _Story:
+        return _Story.of(self.words, self.names, self.said[index], self.given[index])
+
+    def _settled(self, index: int) -> bool:
+        """Whether the off-topic rule leaves the article alone whatever articles come: it
+        sets aside neither the whole nor its last paragraph (a closing run of paragraphs
+        begins there), judged against the articles given so far."""
+        if not self.judged:
+            return True
+        article, story = self.given[index], self._story(index)
+        if _whole_other_story(article, story, self.bar) is not None:
+            return False
+        last = _paragraphs(article)[-1:]
+        return not last or _other_story(last[0][2], story.excluding(last[0][2]), self.bar) is None
+
+    def _release(self, off_topic: list[Removal]) -> Article:
+        article = _with_removed(self.given[len(self.cleaned)], off_topic)
+        article = self.twins.mark(_with_removed(article, _too_long(article)))
+        self.cleaned.append(article)
+        return article

@@ -5,9 +5,10 @@ reply cache and the local model server are services the stages are handed, never
 """
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
@@ -25,13 +26,13 @@ from service._exceptions import (
 )
 from service.assemble import StageResults, assemble, number_sources
 from service.cache import ResponseCache, StageCache, code_fingerprint
-from service.clean import clean, originals, set_aside_warnings, suspected_injections
+from service.clean import Cleaner, clean, originals, set_aside_warnings, suspected_injections
 from service.compose import Composed, draft, finish, from_claims_only
 from service.embed import WEIGHTS_SHA256 as EMBEDDER_SHA256
 from service.embed import usable as embed_usable
 from service.extract import claims_of_copies, extract
 from service.gateway import Endpoint, Gateway, LiteLLMEndpoint
-from service.ingest import Options, ingest, split_sentences
+from service.ingest import Ingested, Options, ingest, split_sentences
 from service.settings import EMBEDDED, Settings
 
 if TYPE_CHECKING:
@@ -147,13 +148,17 @@ async def _extract_one(
 
 QUIET = 0.001
 """Seconds of a sleep that tells whether the event loop is idle: it ends on time."""
+SENDING = 20
+"""Sleeps at most that the clean-up waits for the calls it began to leave (a busy machine
+may never let one end on time)."""
 
 
-async def _idle() -> None:
+async def _idle(tries: int | None = None) -> None:
     """Return once the event loop is idle: a short sleep ended on time, so nothing else ran
-    meanwhile (no reply was handled, no request prepared, in this thread or another)."""
+    meanwhile (no reply was handled, no request prepared, in this thread or another); or
+    after ``tries`` sleeps, if given."""
     loop = asyncio.get_running_loop()
-    while True:
+    for _ in itertools.repeat(None) if tries is None else range(tries):
         started = loop.time()
         await asyncio.sleep(QUIET)
         if loop.time() - started < 2 * QUIET:
@@ -173,25 +178,96 @@ async def _read_ahead(articles: Sequence[Article]) -> None:
             return
 
 
-async def _extract_reading_ahead(
-    gateway: Gateway, prepared: "Prepared", progress: Progress
-) -> tuple[list[ArticleClaims], list[Skipped]]:
-    """The usable articles' claims, their sentences read ahead for the merge meanwhile."""
-    ahead = asyncio.ensure_future(_read_ahead(prepared.usable))
+Extracted = tuple[list[ArticleClaims], list[Skipped]]
+"""The claims of the articles the model read, and those it could not read, in input order."""
+Call = asyncio.Future[ArticleClaims | Skipped]
+READING = "Reading articles"
+
+
+async def _extract_reading_ahead(usable: Sequence[Article], calls: Sequence[Call]) -> Extracted:
+    """The calls' claims, the usable articles' sentences read ahead for the merge meanwhile."""
+    ahead = asyncio.ensure_future(_read_ahead(usable))
     try:
-        return await _extract_all(gateway, originals(prepared.usable), progress)
+        results = await asyncio.gather(*calls)
     finally:
         ahead.cancel()  # what is left is worked out by the merge, if it is not cached
         await asyncio.wait([ahead])
-
-
-async def _extract_all(
-    gateway: Gateway, articles: Sequence[Article], progress: Progress
-) -> tuple[list[ArticleClaims], list[Skipped]]:
-    progress.stage("Reading articles", len(articles))
-    results = await asyncio.gather(*(_extract_one(gateway, a, progress) for a in articles))
     claims = [r for r in results if isinstance(r, ArticleClaims)]
     return claims, [r for r in results if isinstance(r, Skipped)]
+
+
+async def _clean_and_extract(
+    gateway: Gateway, ingested: Ingested, stages: StageCache, progress: Progress | None
+) -> tuple["Prepared", list[Call]]:
+    """The articles split and cleaned one at a time, each sent to the model as soon as no
+    article still to come can change it (``Cleaner``): the first calls leave while the
+    others are cleaned. Returns them prepared, and the calls under way, in input order."""
+    cleaner = Cleaner(len(ingested.articles))
+    calls: list[Call] = []
+    later = _Later(progress or _NoProgress())
+    try:
+        for article in ingested.articles:
+            cleaner.add(_split(stages, article))
+            begun = [_extract_soon(gateway, a, later) for a in cleaner.ready() if _sent(a)]
+            calls += begun
+            # the calls begun leave before the next article is cleaned: litellm builds each
+            # request in a thread, which waits for the interpreter while this one cleans
+            await (_idle(SENDING) if begun else asyncio.sleep(0))
+        calls += [_extract_soon(gateway, a, later) for a in cleaner.finish() if _sent(a)]
+        prepared = _prepared(cleaner.cleaned, ingested.skipped)
+    except BaseException:
+        await _cancelled(calls)
+        raise
+    later.begin(READING, len(calls))
+    return prepared, calls
+
+
+def _unsplit(text: str) -> list[Sentence]:
+    return []  # each article is split in its turn to be cleaned (``_split``)
+
+
+def _split(stages: StageCache, article: Article) -> Article:
+    """The ingested article with its sentences (ingest leaves them to the clean-up's turn)."""
+    return article.model_copy(update={"sentences": cached_split(stages, article.text)})
+
+
+def _sent(article: Article) -> bool:
+    """Whether the model reads ``article``: it has something left, and is no copy."""
+    return bool(article.kept) and article.duplicate_of is None
+
+
+def _extract_soon(gateway: Gateway, article: Article, progress: Progress) -> Call:
+    return asyncio.ensure_future(_extract_one(gateway, article, progress))
+
+
+async def _cancelled(calls: Sequence[Call]) -> None:
+    for call in calls:
+        call.cancel()
+    await asyncio.gather(*calls, return_exceptions=True)
+
+
+class _Later:
+    """Progress whose stage is told once its size is known: steps done before are held."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.held: int | None = 0
+
+    def stage(self, name: str, total: int) -> None:
+        self.progress.stage(name, total)
+
+    def begin(self, name: str, total: int) -> None:
+        """Tell the stage, then the steps already done."""
+        held, self.held = self.held or 0, None
+        self.progress.stage(name, total)
+        for _ in range(held):
+            self.progress.advance()
+
+    def advance(self) -> None:
+        if self.held is None:
+            self.progress.advance()
+        else:
+            self.held += 1
 
 
 def unusable(articles: Sequence[Article]) -> list[Skipped]:
@@ -221,9 +297,28 @@ async def abrief(
     settings = settings or Settings()
     async with open_gateway(settings) as gateway:
         stages = stage_cache(gateway.cache)
-        ingested = ingest(inputs, sources, stdin, ingest_options(settings, stages))
-        prepared = prepare(ingested.articles, ingested.skipped, stages)
-        return await brief_prepared(gateway, prepared, progress)
+        options = replace(ingest_options(settings, stages), split=_unsplit)  # split as cleaned
+        ingested = ingest(inputs, sources, stdin, options)
+        return await _brief_ingested(gateway, ingested, stages, progress)
+
+
+async def _brief_ingested(
+    gateway: Gateway, ingested: Ingested, stages: StageCache, progress: Progress | None
+) -> Briefing:
+    """Brief articles not split yet: each split, cleaned and sent in turn, or, on a re-run,
+    all cleaned at once from the stage cache."""
+    given = _as_json(ingested.articles)
+    cleaned = stages.recall(SPLIT_AND_CLEAN, given, list)
+    if cleaned is not None:  # no article waits for any other
+        return await brief_prepared(gateway, _prepared(cleaned, ingested.skipped), progress)
+    prepared, calls = await _clean_and_extract(gateway, ingested, stages, progress)
+    stages.keep(SPLIT_AND_CLEAN, given, prepared.cleaned)
+    extracted = await _extract_reading_ahead(prepared.usable, calls)
+    return await _brief_extracted(gateway, prepared, extracted, progress)
+
+
+SPLIT_AND_CLEAN = "split and clean"
+"""The stage that takes ingested articles (not split yet) to cleaned ones."""
 
 
 def ingest_options(settings: Settings, stages: StageCache | None = None) -> Options:
@@ -285,6 +380,10 @@ def prepare(
     """Clean ``articles``; raise :class:`NoUsableInputError` when none is left to read."""
     stages = stages or stage_cache(None)
     cleaned = stages.memo("clean", _as_json(articles), partial(clean, list(articles)), list)
+    return _prepared(cleaned, skipped)
+
+
+def _prepared(cleaned: list[Article], skipped: Sequence[Skipped]) -> Prepared:
     usable = [a for a in cleaned if a.kept]
     skipped = [*skipped, *unusable(cleaned)]
     if not usable:
@@ -298,7 +397,19 @@ async def brief_prepared(
 ) -> Briefing:
     """Brief prepared articles with ``gateway``, which may serve several briefings in turn."""
     progress = progress or _NoProgress()
-    claims, unread = await _extract_reading_ahead(gateway, prepared, progress)
+    sent = originals(prepared.usable)
+    progress.stage(READING, len(sent))
+    calls = [_extract_soon(gateway, article, progress) for article in sent]
+    extracted = await _extract_reading_ahead(prepared.usable, calls)
+    return await _brief_extracted(gateway, prepared, extracted, progress)
+
+
+async def _brief_extracted(
+    gateway: Gateway, prepared: Prepared, extracted: "Extracted", progress: Progress | None = None
+) -> Briefing:
+    """The briefing of articles whose claims the model gave (or which it could not read)."""
+    progress = progress or _NoProgress()
+    claims, unread = extracted
     claims = [*claims, *claims_of_copies(claims, prepared.usable)]  # copies: not sent
     read = _read(prepared.usable, claims, unread)
     stages = stage_cache(gateway.cache)
@@ -403,6 +514,14 @@ def brief(
     progress: Progress | None = None,
 ) -> Briefing:
     """Synchronous :func:`abrief`."""
-    return asyncio.run(
-        abrief(inputs, settings=settings, sources=sources, stdin=stdin, progress=progress)
-    )
+    done: list[Briefing] = []
+
+    async def run() -> None:
+        # not returned: asyncio.run (Python 3.11) writes out its task's repr, result and all,
+        # twice as it puts back the SIGINT handler (tens of ms for a briefing of 100 articles)
+        done.append(
+            await abrief(inputs, settings=settings, sources=sources, stdin=stdin, progress=progress)
+        )
+
+    asyncio.run(run())
+    return done[0]

@@ -99,6 +99,8 @@ def stage_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     split = service.ingest.split_sentences
     monkeypatch.setattr(service.pipeline, "split_sentences", counted(calls, "split", split))
     monkeypatch.setattr(service.pipeline, "clean", counted(calls, "clean", service.clean.clean))
+    cleaner = counted(calls, "clean", service.clean.Cleaner)  # the clean-up one at a time
+    monkeypatch.setattr(service.pipeline, "Cleaner", cleaner)
     monkeypatch.setattr(service.merge, "merge", counted(calls, "merge", service.merge.merge))
     return calls
 
