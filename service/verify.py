@@ -12,6 +12,7 @@ Two places use them:
 
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from functools import cache
 
 from rapidfuzz import fuzz
@@ -106,7 +107,7 @@ _ENDINGS = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing"
 def _dictionary() -> frozenset[str]:
     """The English words a dictionary lists in small letters (Webster's Second, through
     ``english-words``): its proper nouns are listed capitalised, and left out. Loaded on the
-    first check (about 0.15 s), never on a briefing served from the cache."""
+    first word that needs it (about 0.15 s): not for a claim that is its source's sentence."""
     from english_words import get_english_words_set
 
     listed = get_english_words_set(["web2"], lower=False, alpha=True)
@@ -118,21 +119,28 @@ def _english(word: str) -> bool:
     return any(form in _dictionary() for form in forms if len(form) > 1)
 
 
-def opening_names(text: str) -> set[str]:
-    """Words opening a sentence that no dictionary lists as a common word: a name said alone
-    ("Putin, meanwhile, said ..."), which :func:`names` cannot tell from "Meanwhile". A name
-    that is also a word ("Rose", "Trump") is not found this way."""
+def _openers(text: str) -> set[str]:
+    """The words opening its sentences, capitalised (folded as :func:`names` folds them)."""
     opening = [m for m in _OPENING.findall(text.strip()) if m[0].isupper()]
     found = {normal(m.replace("\u2019", "'").split("'")[0]) for m in opening}
     words = {w for phrase in found for w in phrase.split()}
-    return {w for w in words if w not in STOPWORDS and not w.isdigit() and not _english(w)}
+    return {w for w in words if w not in STOPWORDS and not w.isdigit()}
+
+
+def opening_names(text: str, known: AbstractSet[str] = frozenset()) -> set[str]:
+    """Words opening a sentence that no dictionary lists as a common word: a name said alone
+    ("Putin, meanwhile, said ..."), which :func:`names` cannot tell from "Meanwhile". A name
+    that is also a word ("Rose", "Trump") is not found this way. Words in ``known`` are left
+    out first: the dictionary is loaded only for a word that is not."""
+    return {w for w in _openers(text) - known if not _english(w)}
 
 
 def checks(text: str, backing_texts: Sequence[str]) -> list[Check]:
     """The grounding checks of ``text`` against ``backing_texts``, passed or not."""
     backing = " ".join(backing_texts)
     extra = sorted(numbers(text) - numbers(backing))
-    unknown = sorted((names(text) | opening_names(text)) - set(normal(backing).split()))
+    known = set(normal(backing).split())
+    unknown = sorted(names(text) - known | opening_names(text, known))
     share = coverage(text, backing)
     return [
         _check("numbers", extra, f"states {', '.join(extra)}, which its sources do not"),
