@@ -95,10 +95,11 @@ def names(text: str) -> set[str]:
 
 
 _OPENING = re.compile(
-    r"(?:^|[.!?]\s+)[\"'\u201c\u2018\u201e\u00ab(\[\s]*([^\W\d_][\w'\u2019-]*)(?![\w'\u2019.-])"
+    r"(?:^|[.!?]\s+)(?:[\"'\u201c\u2018\u201e\u00ab(\[]\s*)*([^\W\d_][\w'\u2019-]*)(?![\w'\u2019.-])"
 )
-"""The first word of each sentence (after any opening quote or bracket), unless it is an
-abbreviation ("Mrs.", "Dr.", "U.S."), whose next word opens the next match."""
+"""The first word of each sentence (after any opening quotes or brackets, each maybe followed
+by spaces: never two ways to read a run of spaces, which would take quadratic time), unless it
+is an abbreviation ("Mrs.", "Dr.", "U.S."), whose next word opens the next match."""
 _ENDINGS = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"))
 """Inflections undone to find a word's dictionary form ("officials", "reported", "rising")."""
 

@@ -216,3 +216,14 @@ def test_quoted_words_kept_in_quotation_marks_or_not_the_sources_quote_pass(
     text: str, source: str
 ) -> None:
     assert not unmarked_quote(text, [source])
+
+
+@pytest.mark.parametrize(
+    "padding", [" ", " \u00ab", "\u201c ", "( ", ". ", "-", "\u00a0"], ids=repr
+)
+def test_long_runs_of_spaces_quotes_or_stops_are_read_in_one_pass(padding: str) -> None:
+    """A sentence opener's pattern with two ways to read a run of spaces would take time
+    growing with the run's square: 100,000 characters would take minutes."""
+    text = "He left." + padding * 50_000 + "9 Putin"
+    assert opening_names(text, known={"he"}) == set()
+    assert "putin" in names(text)
