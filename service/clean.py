@@ -469,8 +469,12 @@ MIN_LIST_ITEMS = 3
 """Items (separated on one line, or lines in a run) that make a list."""
 MAX_ITEM_WORDS = 8
 """Words at most of a list item on a line of its own (a name, not a sentence)."""
-_CUT_OFF = re.compile(r"[^\W\d_][\w'\u2019-]*\s*(?:\.{3}|\u2026)\s*$")
-"""An excerpt cut mid-sentence: a word in lower case, then "..."."""
+_CUT_OFF = re.compile(
+    r"(?<![\w'\u2019-])(?:[\d_'\u2019-]*[^\W\d_])+[\d_'\u2019-]*\s*(?:\.{3}|\u2026)\s*$"
+)
+"""An excerpt cut mid-sentence: a word in lower case, then "...". The word is read from its
+start, letter by letter (each letter after any digits or marks): read from each of its letters
+to its end, a long word with no "..." took time growing with its square."""
 
 
 def _without_furniture(article: Article) -> Article:
