@@ -65,17 +65,20 @@ COMMENTS_START = re.compile(
     r"join the (conversation|discussion))\s*$",
     re.IGNORECASE,
 )
+# Each rule reads a line one way, in time linear in its length: a run of spaces is read once
+# (not before and after an optional "-" or "("), a bracket only if it closes the line, and
+# only the first "cookie" (else each one was a new start for the rest of the line).
 BOILERPLATE = re.compile(
-    r"^\s*(-?\s*advertisement\b.*|source( link)?|share( this( article| story)?)?( on \w+)?|"
+    r"^\s*((?:-\s*)?advertisement\b.*|source( link)?|share( this( article| story)?)?( on \w+)?|"
     r"(sign up|subscribe)\b.{0,80}|read more\b.{0,80}|related( articles| stories)?:?|"
     r"(highlights|latest news|trending( now)?|most read|popular)|"
-    r".*\bcookies?\b.*\b(accept|consent|policy|settings)\b.*|"
+    r"(?:(?!\bcookies?\b).)*\bcookies?\b.*\b(accept|consent|policy|settings)\b.*|"
     r"your email address will not be published.*|all rights reserved.*)\s*$",
     re.IGNORECASE,
 )
 CAPTION = re.compile(
     r"(\b(photo|image|picture)s?\s*(by|:|credit:?)\s*[^.!?]{0,80}$)|"
-    r"(\([^()]*\b(photo|getty|pool|file|images?)\b[^()]*\)\s*$)",
+    r"(\((?=[^()]*\)\s*$)[^()]*\b(photo|getty|pool|file|images?)\b[^()]*\)\s*$)",
     re.IGNORECASE,
 )
 MIN_WORDS_SENTENCE = 5
@@ -419,15 +422,17 @@ def clean(articles: Sequence[Article]) -> list[Article]:
 # is written for the class (several phrasings), and is kept apart from the rules above.
 
 CREDIT = re.compile(
-    r"^\s*\(?\s*(?:photo(?:graph)?s?|pictures?|images?|credit|photo credit|image credit|"
+    r"^\s*(?:\(\s*)?(?:photo(?:graph)?s?|pictures?|images?|credit|photo credit|image credit|"
     r"illustration|video)\s*(?:by|:)\s*[^.!?]{0,100}\)?\s*$"
-    r"|\((?:[^()]*\b(?:credit|photograph|AP Photo|Reuters|AFP|EPA|Getty|Shutterstock)\b"
-    r"[^()]*)\)\s*$"
+    r"|\((?=[^()]*\)\s*$)(?:[^()]*\b(?:credit|photograph|AP Photo|Reuters|AFP|EPA|Getty|"
+    r"Shutterstock)\b[^()]*)\)\s*$"
     r"|\b[\w.\- ]{2,40}/(?:AFP|AP|EPA|Getty Images|Reuters|Bloomberg|Shutterstock|"
     r"Anadolu|Xinhua|Sipa|Alamy|PA|Zuma)\b[^.!?]{0,60}$",
     re.IGNORECASE,
 )
-"""A line that is a photo credit, or ends with one ("Photograph: X/AFP/Getty Images")."""
+"""A line that is a photo credit, or ends with one ("Photograph: X/AFP/Getty Images"). A
+bracket is read only if it closes the line: else each credit word in an unclosed one was a
+new start, in time growing with the line's square (as in :data:`CAPTION`)."""
 WIRE_CAPTION = re.compile(
     r"^\s*(?:ALTERNATE CROP|FILE(?: PHOTO)?\s*[-:\u2013\u2014]|"
     r"(?:In this|This) (?:undated |handout |file |photo |image |frame |still )*"
@@ -464,8 +469,12 @@ MIN_LIST_ITEMS = 3
 """Items (separated on one line, or lines in a run) that make a list."""
 MAX_ITEM_WORDS = 8
 """Words at most of a list item on a line of its own (a name, not a sentence)."""
-_CUT_OFF = re.compile(r"[^\W\d_][\w'\u2019-]*\s*(?:\.{3}|\u2026)\s*$")
-"""An excerpt cut mid-sentence: a word in lower case, then "..."."""
+_CUT_OFF = re.compile(
+    r"(?<![\w'\u2019-])(?:[\d_'\u2019-]*[^\W\d_])+[\d_'\u2019-]*\s*(?:\.{3}|\u2026)\s*$"
+)
+"""An excerpt cut mid-sentence: a word in lower case, then "...". The word is read from its
+start, letter by letter (each letter after any digits or marks): read from each of its letters
+to its end, a long word with no "..." took time growing with its square."""
 
 
 def _without_furniture(article: Article) -> Article:

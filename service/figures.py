@@ -707,8 +707,10 @@ def _dates(article_id: str, sentence_id: int, text: str, said: str | None) -> It
 
 
 def _said_in(text: str, match: re.Match[str]) -> bool:
-    # "In April, the NIS said ...": the month the figure was given, not of the event
-    return bool(re.match(rf"\s*,?\s*[^,]{{0,40}}?{_SAY.pattern}", text[match.end() :]))
+    # "In April, the NIS said ...": the month the figure was given, not of the event. The
+    # spaces before a comma and after it are read apart: "\s*,?\s*" read a run of spaces
+    # in as many ways as it is long, which took seconds after a month in a long sentence
+    return bool(re.match(rf"\s*(?:,\s*)?[^,]{{0,40}}?{_SAY.pattern}", text[match.end() :]))
 
 
 @dataclass

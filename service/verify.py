@@ -177,15 +177,21 @@ def best_anchor(text: str, sentences: Sequence[tuple[int, str]]) -> int | None:
 
 _QUOTED = re.compile(
     r"[\"\u201c\u201e]([^\"\u201c\u201d]{3,})[\"\u201c\u201d]"
-    r"|\u2018([^\u2019]{3,}\s[^\u2019]*)\u2019"
-    r"|\u00ab\s*([^\u00bb]{3,}?)\s*\u00bb"
+    r"|\u2018([^\u2019]{3}[^\u2019\s]*\s[^\u2019]*)\u2019"
+    r"|\u00ab\s*(?![^\u00bb\s]{1,2}\s*\u00bb)([^\u00bb\s](?:\s*[^\u00bb\s])*)\s*\u00bb"
+    r"|\u00ab(?=\s*(?:[^\u00bb\s]{1,2}\s*)?\u00bb)\s*([^\u00bb]{3,}?)\s*\u00bb"
 )
 """A quotation: in straight or curly double quotes (English), German low-high quotes, curly
-single quotes around words with a space (not an apostrophe), or guillemets."""
+single quotes around words with a space (not an apostrophe), or guillemets (the words
+inside, or, when they are under three characters, three characters with spaces).
+
+Each reads a run of spaces one way: the first space after three characters in single quotes,
+and in guillemets the spaces around the words apart from those inside (read lazily, a run of
+spaces was read in as many ways as it is long, from each of its spaces: cubic time)."""
 
 
 def _quotation(match: re.Match[str]) -> str:
-    return match.group(1) or match.group(2) or match.group(3)
+    return match.group(1) or match.group(2) or match.group(3) or match.group(4)
 
 
 def _plain(text: str) -> str:

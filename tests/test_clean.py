@@ -288,3 +288,40 @@ def test_neither_the_model_nor_a_claim_ever_sees_the_cut_opener() -> None:
     reply = {"claims": [{"evidence": [1], "kind": "fact"}], "summary": "A budget was approved."}
     (claim,) = parse_extraction(json.dumps(reply), article).extraction.claims
     assert claim.text == "The council approved a new budget of $4 million on Monday."
+
+
+@pytest.mark.parametrize(
+    ("word", "closing", "kind"),
+    [
+        ("cookie", " to accept", RemovedKind.BOILERPLATE),
+        ("Cookies,", " policy", RemovedKind.BOILERPLATE),
+        ("photo", ")", RemovedKind.CAPTION),
+        ("Getty  ", ")", RemovedKind.CAPTION),
+        ("credit", ")", RemovedKind.CAPTION),
+        ("AP Photo", ")", RemovedKind.CAPTION),
+    ],
+)
+def test_long_lines_of_credit_or_cookie_words_are_read_in_one_pass(
+    word: str, closing: str, kind: RemovedKind
+) -> None:
+    """An unclosed bracket of credit words, or a line of cookie words with no consent word,
+    was read once from each such word: a line of 60,000 characters took seconds."""
+    line = "(" + f"{word} " * (60_000 // (len(word) + 1))
+    body = "The council approved a new budget of $4 million on Monday after a long debate."
+    after = "The mayor said the vote was a good day for the city and its schools."
+    (unclosed,) = clean([make_article(f"{body}\n{line}\n{after}", "p.txt", "Local")])
+    assert kind not in [r.kind for r in unclosed.removed]
+    (closed,) = clean([make_article(f"{body}\n{line}{closing}\n{after}", "p.txt", "Local")])
+    assert [r.kind for r in closed.removed] == [kind]
+
+
+@pytest.mark.parametrize("word", ["a", "a1", "b'", "\u00e9-", "x_"], ids=repr)
+def test_a_long_word_before_a_cut_is_read_in_one_pass(word: str) -> None:
+    """A word read from each of its letters to its end took time growing with its square: a
+    sentence of one 2,000-character word took 60 ms, an article of them seconds."""
+    long = word * (1_900 // len(word))
+    lines = [f"The council approved the budget {long}{n}." for n in range(30)]
+    cut_off = "The council said it would vote again..."
+    (cut,) = clean([make_article("\n".join([*lines, cut_off]), "p.txt", "Local")])
+    fragments = [r for r in cut.removed if r.kind is RemovedKind.FRAGMENT]
+    assert [cut.text[r.start : r.end] for r in fragments] == [cut_off]

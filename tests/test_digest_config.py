@@ -138,3 +138,14 @@ def test_the_readme_sample_config_is_valid(tmp_path: Path) -> None:
     file = load_config(write(tmp_path, sample))
     assert [d.name for d in file.digest] == ["world", "tech"]
     assert file.smtp_for(file.digest[1]).host_env == "TECH_SMTP_HOST"
+
+
+@pytest.mark.parametrize("padding", [" ", "  \t", "\t ", " \u00a0"], ids=repr)
+def test_key_lines_reads_long_runs_of_spaces_in_one_pass(padding: str) -> None:
+    """Spaces read before, inside or after a key or a table's name took time growing with the
+    run's square or cube: a line of 2,000 spaces took seconds."""
+    run = padding * (60_000 // len(padding))
+    text = f"a{run}!\n[a{run}!\nwindow{run}= 1\n[ smtp{run}]{run}\nhost_env = 2\n"
+    lines = key_lines(text)
+    assert lines[("window",)] == 3
+    assert lines[("smtp", "host_env")] == 5

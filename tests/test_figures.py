@@ -277,3 +277,15 @@ def test_the_day_of_an_event_is_compared_but_not_the_day_it_was_said() -> None:
     }  # fmt: skip
     assert _rows("The memo was released Wednesday.", "Troops were ordered Tuesday to act.") == {}
     assert _rows("Kirby said Wednesday the rate was rising.", "Kirby said Tuesday it rose.") == {}
+
+
+@pytest.mark.parametrize("padding", [" ", "\u00a0", " \t", "\u2003 "], ids=repr)
+def test_a_month_followed_by_a_long_run_of_spaces_is_read_in_one_pass(padding: str) -> None:
+    """Spaces read both before and after an optional comma took time growing with the run's
+    square: each sentence of 2,000 characters took seconds."""
+    sentences = [
+        "North Korea only acknowledged its role in April" + padding * (900 + n) + "."
+        for n in range(30)
+    ]
+    found = list(mentions(article(" ".join(sentences), "alpha")))
+    assert [m.wording for m in found] == ["April"] * len(sentences)

@@ -227,3 +227,25 @@ def test_long_runs_of_spaces_quotes_or_stops_are_read_in_one_pass(padding: str) 
     text = "He left." + padding * 50_000 + "9 Putin"
     assert opening_names(text, known={"he"}) == set()
     assert "putin" in names(text)
+
+
+@pytest.mark.parametrize(
+    ("opening", "padding", "closing"),
+    [
+        ("\u00ab", " ", ""),
+        ("\u00ab", " ", "\u00bb"),
+        ("\u00ab ab", "\u00a0", " x \u00bb"),
+        ("\u2018", "a ", ""),
+        ("\u2018the", " \t", "x\u2019"),
+        ("\u00ab", "\u2003 ", "x"),
+    ],
+    ids=repr,
+)
+def test_long_runs_of_spaces_in_quotation_marks_are_read_in_one_pass(
+    opening: str, padding: str, closing: str
+) -> None:
+    """Spaces around or inside quoted words, read in as many ways as the run is long from
+    each space, took time growing with the run's cube: 2,000 spaces took seconds."""
+    text = "He said " + opening + padding * (60_000 // len(padding)) + closing + "."
+    assert unbacked_quotes(text, [text])[0] == text
+    assert not unmarked_quote("He left.", [text])

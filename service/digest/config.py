@@ -286,8 +286,11 @@ def _line_of(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | N
     return None
 
 
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_.\- \"']+?)\s*=")
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]\s](?:\s*[^\[\]\s])*)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_.\-\"'](?: *[A-Za-z0-9_.\-\"'])*)\s*=")
+"""A table's name or a key, without the spaces around it: each run of spaces has one reading
+(read before, inside or after a lazy name, a long run took time growing with its square, or
+for a key its cube)."""
 
 
 def key_lines(text: str) -> dict[tuple[Any, ...], int]:
