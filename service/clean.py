@@ -313,12 +313,6 @@ def _kept_text(article: Article) -> str:
     return normal(" ".join(s.text for s in article.kept))
 
 
-def mark_duplicates(articles: Sequence[Article]) -> list[Article]:
-    """Mark each article that nearly repeats an earlier one as its duplicate."""
-    twins = _Twins()
-    return [twins.mark(article) for article in articles]
-
-
 @dataclass
 class _Twins:
     """The articles marked so far, and their kept texts: each next one is compared with them."""

@@ -90,7 +90,13 @@ def names(text: str) -> set[str]:
     Folded to lower case without hyphens or apostrophes, so "Kim Jong-un" and "Kim Jong Un"
     give the same words.
     """
-    found = [m for m in _CAPITALISED.findall(text.strip()) if m[0].isupper()]
+    return _capitalised(_CAPITALISED, text)
+
+
+def _capitalised(pattern: re.Pattern[str], text: str) -> set[str]:
+    """The words of ``pattern``'s capitalised matches in ``text``, each folded: lower case,
+    hyphens to spaces, nothing from an apostrophe on ("Kim Jong-un's" -> kim, jong, un)."""
+    found = (m for m in pattern.findall(text.strip()) if m[0].isupper())
     return {w for m in found for w in normal(m.replace("\u2019", "'").split("'")[0]).split()}
 
 
@@ -122,9 +128,7 @@ def _english(word: str) -> bool:
 
 def _openers(text: str) -> set[str]:
     """The words opening its sentences, capitalised (folded as :func:`names` folds them)."""
-    opening = [m for m in _OPENING.findall(text.strip()) if m[0].isupper()]
-    found = {normal(m.replace("\u2019", "'").split("'")[0]) for m in opening}
-    words = {w for phrase in found for w in phrase.split()}
+    words = _capitalised(_OPENING, text)
     return {w for w in words if w not in STOPWORDS and not w.isdigit()}
 
 
